@@ -1,0 +1,1 @@
+"""The ruleset language, its compiler, evaluation and explanations. Never imports the API."""

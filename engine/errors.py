@@ -1,0 +1,108 @@
+"""One error tree with stable codes, each carrying where it happened and a hint.
+
+Codes are part of the public surface (the API maps them to problem+json types), so they are
+never renamed: add new ones instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based
+    path: str = ""  # breadcrumb inside the document, e.g. rules[3].require
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where} {self.path}".rstrip()
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str  # stable, e.g. ruleset.unknown_name
+    message: str
+    location: Location | None = None
+    hint: str | None = None
+    severity: str = "error"  # error | warning
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return f"{text} [{self.code}]"
+
+    def to_dict(self) -> dict:
+        out = {"code": self.code, "severity": self.severity, "message": self.message}
+        if self.location:
+            out.update(file=self.location.file, line=self.location.line,
+                       column=self.location.column, path=self.location.path)
+        if self.hint:
+            out["hint"] = self.hint
+        return out
+
+
+class KaoheError(Exception):
+    """Base of every error kaohe reports to a user."""
+
+    code = "kaohe.error"
+
+    def __init__(self, message: str, *, code: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class RulesetError(KaoheError):
+    """A ruleset that cannot be loaded; carries every problem found, not only the first."""
+
+    code = "ruleset.invalid"
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = [d for d in diagnostics if d.severity == "error"] or list(diagnostics)
+        first = self.diagnostics[0]
+        more = len(self.diagnostics) - 1
+        summary = str(first) + (f" (and {more} more)" if more else "")
+        super().__init__(summary, code=first.code)
+
+    def __str__(self) -> str:
+        return "\n".join(str(d) for d in self.diagnostics)
+
+
+class RecordError(KaoheError):
+    """Input records that do not validate: record, field path and problem for each."""
+
+    code = "record.invalid_field"
+
+    def __init__(self, problems: list[dict]):
+        self.problems = problems
+        first = problems[0]
+        super().__init__(f"{first['record']}: {first['field']}: {first['problem']}"
+                         + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+
+    def __str__(self) -> str:
+        return "\n".join(f"{p['record']}: {p['field'] or '(record)'}: {p['problem']}" for p in self.problems)
+
+
+class UnknownRuleset(KaoheError):
+    code = "ruleset.not_found"
+
+
+class NoRevisionInForce(KaoheError):
+    code = "ruleset.not_in_force"
+
+
+class InputFormatError(KaoheError):
+    code = "input.unreadable"

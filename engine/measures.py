@@ -1,0 +1,522 @@
+"""Measure primitives: the general building blocks a ruleset derives its values from.
+
+count, distinct_count, exists, sum (with a credit per kind, a cap per item and a cap on the
+total), missing (set coverage: "every chosen point has a summary"), share (% of a group),
+date (earliest/latest date of a kind of document), field (a value of the record) and expr
+(arithmetic over other measures). Nothing here knows any jurisdiction: the kinds, credits and caps
+all come from the ruleset.
+
+Each primitive compiles once into a `Measure` whose `value` runs per record on the hot path, and
+whose `detail` says how the value came about (which entries were credited and by how much, which
+cap applied, which items are missing, numerator and denominator).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import expressions as ex
+from .records import Region, School, Teacher
+
+# What each level's record can be measured over: collection name → item model (None = plain text).
+COLLECTIONS: dict[str, dict[str, Any]] = {
+    "teacher": {"hours": "HourEntry", "artefacts": "Artefact", "assessments": "Assessment", "ability_points": None},
+    "school": {"management_team": "TeamMember", "documents": "Document", "research_groups": "ResearchGroup",
+               "evidence": None, "teachers": "members"},
+    "region": {"documents": "Document", "schools": "members"},
+}
+RECORD_MODEL = {"teacher": Teacher, "school": School, "region": Region}
+MEMBER_LEVEL = {"school": "teacher", "region": "school"}
+PRIMITIVES = ("count", "distinct_count", "exists", "sum", "missing", "share", "date", "field", "expr")
+FILTER_OPS = ("in", "not_in", "eq", "ne", "gt", "ge", "lt", "le", "present", "contains_all", "lacks_any")
+
+
+class MeasureError(Exception):
+    def __init__(self, message: str, path: tuple = (), hint: str | None = None, code: str = "ruleset.invalid_measure"):
+        super().__init__(message)
+        self.message, self.path, self.hint, self.code = message, path, hint, code
+
+
+@dataclass
+class Measure:
+    name: str
+    level: str
+    type: str
+    title: dict
+    unit: dict
+    primitive: str
+    value: Callable  # (record, members) -> value
+    detail: Callable | None = None  # (record, members) -> dict
+    reads: frozenset = frozenset()  # other measures an expr measure reads
+    member_rules: frozenset = frozenset()  # rules of the member level a share or count refers to
+    spec: dict = field(default_factory=dict)
+
+
+def _field_type(annotation) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or str(origin) == "types.UnionType":
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _field_type(args[0]) if args else ex.STRING
+    if origin in (list, tuple, set, frozenset):
+        return ex.LIST
+    if origin is typing.Annotated:
+        return _field_type(typing.get_args(annotation)[0])
+    if annotation is bool:
+        return ex.BOOL
+    if annotation in (int, float):
+        return ex.NUMBER
+    if annotation is dt.date:
+        return ex.DATE
+    if origin is dict:
+        return "table"
+    return ex.STRING
+
+
+def model_fields(model_name_or_cls) -> dict[str, str]:
+    """Field name → expression type for a record model."""
+    from . import records
+
+    cls = getattr(records, model_name_or_cls) if isinstance(model_name_or_cls, str) else model_name_or_cls
+    return {name: _field_type(info.annotation) for name, info in cls.model_fields.items()}
+
+
+# ---- filters -----------------------------------------------------------------------------------
+
+def compile_filter(spec: Any, fields: dict[str, str] | None, params: dict, path: tuple,
+                   member_measures: dict[str, str] | None = None) -> Callable[[Any], bool]:
+    """A `where:` mapping → a predicate over one item. Every key must hold (and).
+
+    `field: value` is equality, `field: [a, b]` membership; `field: {op: operand}` with op one of
+    in, not_in, eq, ne, gt, ge, lt, le, present, contains_all; an operand that is a bare word
+    names a parameter. Items that are plain text are filtered with the key `value`.
+    """
+    if spec is None:
+        return lambda item: True
+    if not isinstance(spec, dict) or not spec:
+        raise MeasureError("'where' must be a mapping of field → condition", path)
+    checks = []
+    for key, condition in spec.items():
+        getter = _item_getter(str(key), fields, path + (key,), member_measures)
+        checks.extend(_conditions(getter, condition, params, path + (key,)))
+    if len(checks) == 1:
+        return checks[0]
+    return lambda item: all(check(item) for check in checks)
+
+
+def compile_any_filter(specs: Any, fields, params, path, member_measures=None) -> Callable[[Any], bool]:
+    if not isinstance(specs, list) or not specs:
+        raise MeasureError("'where_any' must be a list of 'where' mappings (any one may hold)", path)
+    preds = [compile_filter(s, fields, params, path + (i,), member_measures) for i, s in enumerate(specs)]
+    return lambda item: any(p(item) for p in preds)
+
+
+def _item_getter(key: str, fields: dict[str, str] | None, path: tuple, member_measures) -> Callable:
+    if fields is None:  # plain text items
+        if key != "value":
+            raise MeasureError(f"these items are plain text; filter them with 'value', not '{key}'", path)
+        return lambda item: item
+    if member_measures is not None:  # teachers of a school, schools of a region
+        if key == "verdict":
+            return lambda member: member.verdict
+        if key in fields:
+            return lambda member, key=key: getattr(member.record, key)
+        if key in member_measures:
+            return lambda member, key=key: member.measures.get(key)
+        raise MeasureError(f"unknown field '{key}'", path, ex.suggest(key, list(fields) + list(member_measures) + ["verdict"]))
+    if key.startswith("counts."):
+        name = key.split(".", 1)[1]
+        return lambda item: item.counts.get(name, 0)
+    if key not in fields:
+        raise MeasureError(f"unknown field '{key}'", path, ex.suggest(key, fields), code="ruleset.unknown_name")
+    return lambda item, key=key: getattr(item, key)
+
+
+def _conditions(getter: Callable, condition: Any, params: dict, path: tuple) -> list[Callable]:
+    if isinstance(condition, list):
+        allowed = frozenset(condition)
+        return [lambda item: getter(item) in allowed]
+    if not isinstance(condition, dict):
+        return [lambda item: getter(item) == condition]
+    out = []
+    for op, raw in condition.items():
+        if op not in FILTER_OPS:
+            raise MeasureError(f"unknown condition '{op}'", path + (op,), ex.suggest(op, FILTER_OPS))
+        operand = params.get(raw, raw) if isinstance(raw, str) and op != "eq" and op != "ne" else raw
+        if isinstance(raw, str) and op in ("in", "not_in", "gt", "ge", "lt", "le", "contains_all", "lacks_any") and raw not in params:
+            raise MeasureError(f"unknown parameter '{raw}'", path + (op,), ex.suggest(raw, params), code="ruleset.unknown_name")
+        if op in ("in", "not_in", "contains_all", "lacks_any"):
+            if not isinstance(operand, (list, tuple, frozenset)):
+                raise MeasureError(f"'{op}' needs a list", path + (op,))
+            values = frozenset(operand)
+            if op == "in":
+                out.append(lambda item, values=values: getter(item) in values)
+            elif op == "not_in":
+                out.append(lambda item, values=values: getter(item) not in values)
+            elif op == "contains_all":
+                out.append(lambda item, values=values: values.issubset(getter(item) or ()))
+            else:
+                out.append(lambda item, values=values: not values.issubset(getter(item) or ()))
+        elif op == "present":
+            want = bool(operand)
+            out.append(lambda item, want=want: (getter(item) not in (None, "", [], ())) == want)
+        else:
+            compare = {"eq": ex._PY_COMPARE["=="], "ne": ex._PY_COMPARE["!="], "gt": ex._PY_COMPARE[">"],
+                       "ge": ex._PY_COMPARE[">="], "lt": ex._PY_COMPARE["<"], "le": ex._PY_COMPARE["<="]}[op]
+
+            def check(item, compare=compare, operand=operand):
+                value = getter(item)
+                return value is not None and compare(value, operand)
+            out.append(check)
+    return out
+
+
+# ---- primitives ----------------------------------------------------------------------------------
+
+class Compiler:
+    """Compiles the measures of one resolved ruleset. Knows params; collects nothing itself."""
+
+    def __init__(self, params: dict[str, Any], measure_specs: dict[str, dict], member_measure_types: dict):
+        self.params = params
+        self.specs = measure_specs
+        self.member_measure_types = member_measure_types  # level -> {measure name: type}
+
+    def compile(self, name: str, spec: dict, types: dict[str, str]) -> Measure:
+        level = spec["level"]
+        found = [p for p in PRIMITIVES if p in spec]
+        if len(found) != 1:
+            raise MeasureError(f"measure '{name}' needs exactly one of: {', '.join(PRIMITIVES)}", (),
+                               code="ruleset.invalid_measure")
+        primitive = found[0]
+        body = spec[primitive]
+        unit = spec.get("unit") or {}
+        if isinstance(unit, str):
+            unit = {"zh": unit, "en": unit}
+        builder = getattr(self, "_" + primitive)
+        measure = builder(name, level, body, (primitive,), types)
+        measure.title, measure.unit, measure.primitive, measure.spec = spec["title"], unit, primitive, spec
+        return measure
+
+    # -- helpers
+    def _collection(self, level: str, body: dict, path: tuple):
+        of = body.get("of") if isinstance(body, dict) else None
+        available = COLLECTIONS[level]
+        if of not in available:
+            raise MeasureError(f"'of' must name one of the {level}'s collections: {', '.join(available)}",
+                               path + ("of",), ex.suggest(str(of), available))
+        model = available[of]
+        if model == "members":
+            member_level = MEMBER_LEVEL[level]
+            fields = model_fields(RECORD_MODEL[member_level])
+            return of, fields, self.member_measure_types.get(member_level, {})
+        return of, (model_fields(model) if model else None), None
+
+    def _predicate(self, level, body, path):
+        of, fields, members = self._collection(level, body, path)
+        preds = []
+        if "where" in body:
+            preds.append(compile_filter(body["where"], fields, self.params, path + ("where",), members))
+        if "where_any" in body:
+            preds.append(compile_any_filter(body["where_any"], fields, self.params, path + ("where_any",), members))
+        allowed = {"of", "where", "where_any"}
+        return of, fields, members, preds, allowed
+
+    @staticmethod
+    def _combine(preds):
+        if not preds:
+            return None
+        if len(preds) == 1:
+            return preds[0]
+        return lambda item: all(p(item) for p in preds)
+
+    @staticmethod
+    def _reject_unknown(body: dict, allowed: set, path: tuple):
+        for key in body:
+            if key not in allowed:
+                raise MeasureError(f"unknown field '{key}'", path + (key,), ex.suggest(str(key), allowed))
+
+    def _items(self, of: str, members: Any):
+        """Getter for the collection: record attribute, or the member results handed in."""
+        if members is not None:
+            return lambda record, member_results: member_results
+        return lambda record, member_results, of=of: getattr(record, of)
+
+    # -- count / exists / distinct_count
+    def _count(self, name, level, body, path, types, as_bool=False):
+        of, fields, members, preds, allowed = self._predicate(level, body, path)
+        if members is not None and "that" in body:
+            preds.append(self._that(body["that"], fields, members, path + ("that",)))
+            allowed.add("that")
+        self._reject_unknown(body, allowed, path)
+        items, pred = self._items(of, members), self._combine(preds)
+        if pred is None:
+            def value(record, member_results=None):
+                return len(items(record, member_results))
+        else:
+            def value(record, member_results=None):
+                return sum(1 for item in items(record, member_results) if pred(item))
+        if as_bool:
+            return Measure(name, level, ex.BOOL, {}, {}, "", lambda r, m=None: value(r, m) > 0)
+        detail = None
+        if members is not None:
+            def detail(record, member_results=None):
+                return {"matching": [m.record.id for m in member_results if pred is None or pred(m)]}
+        return Measure(name, level, ex.NUMBER, {}, {}, "", value, detail, member_rules=self._rules_in(body))
+
+    def _exists(self, name, level, body, path, types):
+        return self._count(name, level, body, path, types, as_bool=True)
+
+    def _distinct_count(self, name, level, body, path, types):
+        of, fields, members, preds, allowed = self._predicate(level, body, path)
+        allowed.add("by")
+        self._reject_unknown(body, allowed, path)
+        by = body.get("by")
+        if fields is None and by not in (None, "value"):
+            raise MeasureError("plain-text items are counted as they are; leave out 'by'", path + ("by",))
+        if fields is not None and by not in fields:
+            raise MeasureError(f"'by' must name a field of the items: {', '.join(fields)}", path + ("by",))
+        key = (lambda item: item) if fields is None else (lambda item: getattr(item, by))
+        items, pred = self._items(of, members), self._combine(preds)
+
+        def value(record, member_results=None):
+            return len({key(i) for i in items(record, member_results) if pred is None or pred(i)})
+        return Measure(name, level, ex.NUMBER, {}, {}, "", value)
+
+    # -- sum with credits and caps
+    def _sum(self, name, level, body, path, types):
+        of, fields, members, preds, allowed = self._predicate(level, body, path)
+        allowed |= {"value", "credit", "by", "cap", "others"}
+        self._reject_unknown(body, allowed, path)
+        if members is not None or fields is None:
+            raise MeasureError("'sum' adds up a field of ledger entries (e.g. of: hours)", path + ("of",))
+        value_field = body.get("value", "hours")
+        if fields.get(value_field) != ex.NUMBER:
+            raise MeasureError(f"'value' must name a number field of the items: "
+                               f"{', '.join(k for k, t in fields.items() if t == ex.NUMBER)}", path + ("value",))
+        by = body.get("by", "kind")
+        if "credit" in body and by not in fields:
+            raise MeasureError(f"'by' must name a field of the items", path + ("by",))
+        others = body.get("others", "reported" if "credit" not in body else "none")
+        if others not in ("reported", "none"):
+            raise MeasureError("'others' is 'reported' (count reported hours) or 'none' (not credited)", path + ("others",))
+        credit_rules: dict[str, tuple[str, float]] = {}
+        for kind, rule in (body.get("credit") or {}).items():
+            if not isinstance(rule, dict) or len(rule) != 1 or next(iter(rule)) not in ("fixed", "up_to", "reported"):
+                raise MeasureError(f"credit for '{kind}' must be one of fixed: P, up_to: P, reported: true",
+                                   path + ("credit", kind))
+            how, operand = next(iter(rule.items()))
+            if how != "reported":
+                amount = self._number(operand, path + ("credit", kind, how))
+                credit_rules[kind] = (how, amount)
+            else:
+                credit_rules[kind] = ("reported", 0)
+        cap = self._number(body["cap"], path + ("cap",)) if "cap" in body else None
+        pred = self._combine(preds)
+        get_value = lambda item: getattr(item, value_field)  # noqa: E731
+        get_kind = lambda item: getattr(item, by)  # noqa: E731
+        default = ("reported", 0) if others == "reported" else ("none", 0)
+
+        def credited(item) -> tuple[float, str]:
+            how, amount = credit_rules.get(get_kind(item), default)
+            reported = get_value(item)
+            if how == "fixed":
+                return amount, "fixed"
+            if how == "up_to":
+                return (amount, "capped") if reported > amount else (reported, "reported")
+            if how == "reported":
+                return reported, "reported"
+            return 0, "not_credited"
+
+        def raw_total(record) -> float:
+            total = 0
+            for item in getattr(record, of):
+                if pred is None or pred(item):
+                    total += credited(item)[0]
+            return total
+
+        def value(record, member_results=None):
+            total = raw_total(record)
+            return total if cap is None or total <= cap else cap
+
+        def detail(record, member_results=None):
+            entries = []
+            total = 0
+            for index, item in enumerate(getattr(record, of)):
+                if pred is not None and not pred(item):
+                    continue
+                amount, how = credited(item)
+                total += amount
+                entries.append({"entry": index, "kind": get_kind(item), "reported": get_value(item),
+                                "credited": amount, "how": how})
+            out = {"entries": entries, "total_before_cap": total}
+            if cap is not None:
+                out["cap"] = cap
+                out["cap_applied"] = total > cap
+            return out
+        return Measure(name, level, ex.NUMBER, {}, {}, "", value, detail)
+
+    def _number(self, operand, path):
+        if isinstance(operand, bool):
+            raise MeasureError("expected a number or a parameter name", path)
+        if isinstance(operand, (int, float)):
+            return operand
+        if isinstance(operand, str) and operand in self.params:
+            value = self.params[operand]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return value
+            raise MeasureError(f"parameter '{operand}' is not a number", path, code="ruleset.type_error")
+        raise MeasureError(f"unknown parameter '{operand}'", path, ex.suggest(str(operand), self.params),
+                           code="ruleset.unknown_name")
+
+    # -- missing: set coverage
+    def _missing(self, name, level, body, path, types):
+        """`each` required item (a list parameter, or one of the record's own text lists) must
+        appear as the `by` field of some item of `in` (filtered by `where`). Value: what is missing."""
+        if not isinstance(body, dict):
+            raise MeasureError("'missing' needs each, in and (for records) by", path)
+        self._reject_unknown(body, {"each", "in", "by", "where", "where_any"}, path)
+        each = body.get("each")
+        own_lists = {k for k, v in COLLECTIONS[level].items() if v is None}
+        if isinstance(each, str) and each in self.params:
+            required = tuple(self.params[each])
+            required_of = lambda record: required  # noqa: E731
+        elif isinstance(each, str) and each in own_lists:
+            required_of = lambda record, each=each: getattr(record, each)  # noqa: E731
+        elif isinstance(each, list):
+            required = tuple(each)
+            required_of = lambda record: required  # noqa: E731
+        else:
+            raise MeasureError(f"'each' must be a list parameter or one of: {', '.join(sorted(own_lists))}",
+                               path + ("each",), ex.suggest(str(each), list(self.params) + list(own_lists)))
+        inner = dict(body)
+        inner["of"] = inner.pop("in", None)
+        inner.pop("each", None)
+        by = inner.pop("by", None)
+        if isinstance(inner["of"], str) and inner["of"] in self.params:  # e.g. every chosen point is in the catalogue
+            allowed = frozenset(self.params[inner["of"]])
+
+            def not_listed(record, member_results=None):
+                return list(dict.fromkeys(i for i in required_of(record) if i not in allowed))
+            return Measure(name, level, ex.LIST, {}, {}, "", not_listed,
+                           lambda record, member_results=None: {"missing": not_listed(record)})
+        of, fields, members, preds, _ = self._predicate(level, inner, path)
+        if fields is None:
+            key = lambda item: item  # noqa: E731
+        elif by in fields:
+            key = lambda item: getattr(item, by)  # noqa: E731
+        else:
+            raise MeasureError(f"'by' must name the field that holds the required item: {', '.join(fields)}", path + ("by",))
+        pred = self._combine(preds)
+
+        def value(record, member_results=None):
+            present = {key(i) for i in getattr(record, of) if pred is None or pred(i)}
+            seen, out = set(), []
+            for item in required_of(record):
+                if item not in present and item not in seen:
+                    out.append(item)
+                    seen.add(item)
+            return out
+
+        def detail(record, member_results=None):
+            return {"required": list(dict.fromkeys(required_of(record))), "missing": value(record)}
+        return Measure(name, level, ex.LIST, {}, {}, "", value, detail)
+
+    # -- share of a group
+    def _share(self, name, level, body, path, types):
+        if level not in MEMBER_LEVEL:
+            raise MeasureError("'share' is measured over the teachers of a school or the schools of a region", path)
+        of, fields, members, preds, allowed = self._predicate(level, body, path)
+        if members is None:
+            raise MeasureError(f"'share' is over teachers (school level) or schools (region level)", path + ("of",))
+        if "that" not in body:
+            raise MeasureError("'share' needs 'that': the condition the counted members meet", path)
+        allowed.add("that")
+        self._reject_unknown(body, allowed, path)
+        base = self._combine(preds)
+        that = self._that(body["that"], fields, members, path + ("that",))
+
+        def counts(member_results):
+            group = [m for m in member_results if base is None or base(m)]
+            return group, [m for m in group if that(m)]
+
+        def value(record, member_results=None):
+            group, meeting = counts(member_results)
+            return None if not group else 100.0 * len(meeting) / len(group)
+
+        def detail(record, member_results=None):
+            group, meeting = counts(member_results)
+            met = {id(m) for m in meeting}
+            return {"numerator": len(meeting), "denominator": len(group),
+                    "not_meeting": [m.record.id for m in group if id(m) not in met]}
+        return Measure(name, level, ex.NUMBER, {}, {}, "", value, detail, member_rules=self._rules_in(body))
+
+    def _that(self, spec, fields, members, path):
+        """A member condition: a where-mapping, with `passed: [rule ids]` for member rule outcomes."""
+        if not isinstance(spec, dict):
+            raise MeasureError("'that' is a mapping, e.g. {verdict: pass} or {passed: [rule-id]}", path)
+        spec = dict(spec)
+        checks = []
+        if "passed" in spec:
+            wanted = spec.pop("passed")
+            wanted = tuple([wanted] if isinstance(wanted, str) else wanted)
+            checks.append(lambda m: all(m.status_of(r) != "fail" for r in wanted))
+        if spec:
+            checks.append(compile_filter(spec, fields, self.params, path, members))
+        return lambda m: all(c(m) for c in checks)
+
+    @staticmethod
+    def _rules_in(body) -> frozenset:
+        that = body.get("that") if isinstance(body, dict) else None
+        if isinstance(that, dict) and "passed" in that:
+            wanted = that["passed"]
+            return frozenset([wanted] if isinstance(wanted, str) else wanted)
+        return frozenset()
+
+    # -- date of a document
+    def _date(self, name, level, body, path, types):
+        of, fields, members, preds, allowed = self._predicate(level, body, path)
+        allowed |= {"field", "pick"}
+        self._reject_unknown(body, allowed, path)
+        date_field = body.get("field", "filed_on")
+        if fields is None or fields.get(date_field) != ex.DATE:
+            raise MeasureError(f"'field' must name a date field of the items", path + ("field",))
+        pick = body.get("pick", "earliest")
+        if pick not in ("earliest", "latest"):
+            raise MeasureError("'pick' is earliest or latest", path + ("pick",))
+        choose = min if pick == "earliest" else max
+        pred = self._combine(preds)
+
+        def value(record, member_results=None):
+            dates = [getattr(i, date_field) for i in getattr(record, of) if (pred is None or pred(i))]
+            dates = [d for d in dates if d is not None]
+            return choose(dates) if dates else None
+        return Measure(name, level, ex.DATE, {}, {}, "", value)
+
+    # -- a field of the record
+    def _field(self, name, level, body, path, types):
+        fields = model_fields(RECORD_MODEL[level])
+        if isinstance(body, str) and body.startswith("counts."):
+            key = body.split(".", 1)[1]
+            return Measure(name, level, ex.NUMBER, {}, {}, "", lambda r, m=None: r.counts.get(key, 0))
+        if body not in fields or fields[body] in ("table",):
+            raise MeasureError(f"'field' names a field of the {level} record: {', '.join(fields)} (or counts.NAME)",
+                               path, ex.suggest(str(body), fields))
+        return Measure(name, level, fields[body], {}, {}, "", lambda r, m=None, body=body: getattr(r, body))
+
+    # -- arithmetic over other measures
+    def _expr(self, name, level, body, path, types):
+        try:
+            tree = ex.parse(body)
+            result_type = ex.check(tree, types)
+        except ex.ExpressionError as exc:
+            raise MeasureError(exc.message, path, exc.hint, code=exc.code) from None
+        reads = frozenset(ex.names(tree)) - set(self.params)
+        for other in reads:
+            other_spec = self.specs.get(other, {})
+            if other_spec.get("level") != level and other != "as_of":
+                raise MeasureError(f"'{other}' is a {other_spec.get('level')} measure; this is a {level} measure", path)
+        fn = ex.to_closure(tree, self.params)
+        # expr measures are computed from the values dict, not the record
+        return Measure(name, level, result_type, {}, {}, "", fn, reads=reads)

@@ -1,0 +1,98 @@
+"""YAML for policy staff: safe, predictable, and every value knows its line and column.
+
+Only the YAML 1.2 core scalars are recognised: ``true``/``false`` are booleans (never ``yes``,
+``on`` or ``no``), numbers are plain decimal numbers, and dates stay strings until the ruleset
+language says a field is a date. Duplicate keys are errors, not silent overwrites.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from .errors import Diagnostic, Location, RulesetError
+
+
+class _PolicyLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core implicit types only."""
+
+
+_PolicyLoader.yaml_implicit_resolvers = {}
+_PolicyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_PolicyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_PolicyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."))
+_PolicyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+
+
+class Marks(dict):
+    """Maps a path tuple inside the document to its (line, column), both 1-based."""
+
+    def locate(self, file: str, path: tuple, breadcrumb: str = "") -> Location:
+        probe = tuple(path)
+        while probe and probe not in self:
+            probe = probe[:-1]
+        line, column = self.get(probe, (None, None))
+        return Location(file, line, column, breadcrumb or format_path(path))
+
+
+def format_path(path: tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load(text: str, file: str) -> tuple[Any, Marks]:
+    """Parse policy YAML into plain values plus their positions; raises RulesetError."""
+    loader = _PolicyLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        raise RulesetError([Diagnostic("ruleset.yaml_syntax", f"YAML syntax error: {exc.problem}", where)]) from None
+    finally:
+        loader.dispose()
+    marks = Marks()
+    problems: list[Diagnostic] = []
+    if node is None:
+        return None, marks
+
+    def build(node: yaml.Node, path: tuple) -> Any:
+        marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict = {}
+            for key_node, value_node in node.value:
+                key = loader.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int)):
+                    problems.append(Diagnostic("ruleset.yaml_key", "mapping keys must be plain text",
+                                               Location(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)))
+                    continue
+                key = str(key)
+                if key in out:
+                    problems.append(Diagnostic(
+                        "ruleset.duplicate_key", f"key '{key}' appears twice",
+                        Location(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1, format_path(path + (key,)))))
+                    continue
+                out[key] = build(value_node, path + (key,))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [build(child, path + (i,)) for i, child in enumerate(node.value)]
+        return loader.construct_object(node, deep=True)
+
+    try:
+        data = build(node, ())
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        raise RulesetError([Diagnostic("ruleset.yaml_syntax", f"YAML error: {exc.problem}",
+                                       Location(file, mark.line + 1, mark.column + 1) if mark else Location(file))]) from None
+    if problems:
+        raise RulesetError(problems)
+    return data, marks

@@ -1,0 +1,1 @@
+"""kaohe's plugin system: hook specifications, the plugin manager, and the built-in jurisdictions."""

@@ -1,0 +1,1 @@
+"""The built-in rulesets, as YAML data (this file only makes the folder a package resource)."""
