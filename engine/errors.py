@@ -71,6 +71,7 @@ class RulesetError(KaoheError):
     code = "ruleset.invalid"
 
     def __init__(self, diagnostics: list[Diagnostic]):
+        self.all = list(diagnostics)  # warnings found on the way too
         self.diagnostics = [d for d in diagnostics if d.severity == "error"] or list(diagnostics)
         first = self.diagnostics[0]
         more = len(self.diagnostics) - 1

@@ -1,0 +1,61 @@
+"""`kaohe lint`: every problem of a ruleset in one pass, as file:line:column breadcrumbs.
+
+Linting reads and compiles; it never evaluates and never executes anything the ruleset says.
+A ruleset that `extends` another is checked against the parents the registry knows (the built-in
+and plugin rulesets) plus the other files linted with it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .compiler import compile_ruleset
+from .errors import Diagnostic, Location, RulesetError
+from .language import Document, read_document, read_path, resolve
+
+
+def lint_documents(documents: list[Document], known: dict[str, Document] | None = None) -> list[Diagnostic]:
+    """Diagnostics (errors and warnings) for each document, resolving parents among `documents` and `known`."""
+    by_id: dict[str, Document] = dict(known or {})
+    out: list[Diagnostic] = []
+    seen: dict[str, Document] = {}
+    for doc in documents:
+        rid = doc.data.get("id")
+        if isinstance(rid, str):
+            if rid in seen and (seen[rid].data.get("effective") or {}).get("from") == (doc.data.get("effective") or {}).get("from"):
+                out.append(Diagnostic("ruleset.duplicate_id", f"ruleset id '{rid}' is also defined in {seen[rid].file}",
+                                      doc.where("id")))
+            seen[rid] = doc
+            by_id[rid] = doc
+    for doc in documents:
+        try:
+            resolved = resolve(doc, by_id.get)
+            compiled = compile_ruleset(resolved)
+            out.extend(compiled.warnings)
+        except RulesetError as exc:
+            out.extend(exc.all)
+    return out
+
+
+def lint_text(text: str, file: str = "<ruleset>", known: dict[str, Document] | None = None) -> list[Diagnostic]:
+    try:
+        doc = read_document(text, file)
+    except RulesetError as exc:
+        return list(exc.diagnostics)
+    return lint_documents([doc], known)
+
+
+def lint_paths(paths: list[str | Path], known: dict[str, Document] | None = None) -> list[Diagnostic]:
+    documents, out = [], []
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            out.append(Diagnostic("ruleset.unreadable", "no such file or folder", Location(path.as_posix())))
+            continue
+        files = sorted(path.rglob("*.yaml")) + sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                documents.append(read_path(file))
+            except RulesetError as exc:
+                out.extend(exc.diagnostics)
+    return out + lint_documents(documents, known)
