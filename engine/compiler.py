@@ -61,9 +61,7 @@ class Rule:
     memo: dict = field(default_factory=dict)
 
     def outcome(self, values: dict) -> Outcome:
-        key = tuple(values.get(n) for n in self.inputs)
-        if self.list_inputs:
-            key = tuple(tuple(v) if isinstance(v, list) else v for v in key)
+        key = tuple([values.get(n) for n in self.inputs])  # list measures are tuples: hashable
         found = self.memo.get(key)
         if found is None:
             found = self._decide(values)
@@ -123,6 +121,7 @@ class CompiledRuleset:
     rules: dict[str, list[Rule]]  # level -> rules in document order
     labels: dict
     warnings: list[Diagnostic]
+    layouts: dict = field(default_factory=dict)  # level -> measure layout for output, built on first use
 
     @property
     def id(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Iterable
 
 from .compiler import CompiledRuleset, Outcome, Rule
@@ -88,8 +89,17 @@ class Evaluation:
     regions: list[RegionResult]
 
 
+MEMO_LIMIT = 1 << 16
+
+
 class Evaluator:
-    """The hot path, laid out once per compiled ruleset: plain tuples, no lookups by name."""
+    """The hot path, laid out once per compiled ruleset: plain tuples, no lookups by name.
+
+    A level's outcomes and verdict are a pure function of the measure values its rules read, so
+    they are remembered by those values: a record whose values were seen before costs one dict
+    lookup after its measures are computed. Each rule still decides new values through
+    durable_rules (`Rule.outcome`).
+    """
 
     def __init__(self, ruleset: CompiledRuleset):
         self.ruleset = ruleset
@@ -98,20 +108,29 @@ class Evaluator:
             measures = tuple((m.name, m.value, m.primitive == "expr") for m in ruleset.measures[level])
             rules = tuple(ruleset.rules[level])
             required = tuple(r.severity == "required" for r in rules)
-            self._plan[level] = (measures, rules, required)
+            inputs = sorted({name for rule in rules for name in rule.inputs})
+            key = itemgetter(*inputs) if inputs else (lambda values: ())
+            self._plan[level] = (measures, rules, required, key, {})
 
     def _evaluate(self, level: str, record, members, as_of: dt.date):
-        measures, rules, required = self._plan[level]
+        measures, rules, required, key_of, memo = self._plan[level]
         values = {"as_of": as_of}
         for name, compute, is_expr in measures:
             values[name] = compute(values) if is_expr else compute(record, members)
-        outcomes = tuple([rule.outcome(values) for rule in rules])
-        verdict = "pass"
-        for outcome, is_required in zip(outcomes, required):
-            if is_required and outcome.status == "fail":
-                verdict = "fail"
-                break
-        return verdict, values, outcomes
+        key = key_of(values)
+        found = memo.get(key)
+        if found is None:
+            outcomes = tuple([rule.outcome(values) for rule in rules])
+            verdict = "pass"
+            for outcome, is_required in zip(outcomes, required):
+                if is_required and outcome.status == "fail":
+                    verdict = "fail"
+                    break
+            found = (verdict, outcomes)
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[key] = found
+        return found[0], values, found[1]
 
     def teacher(self, teacher: Teacher, as_of: dt.date) -> TeacherResult:
         verdict, values, outcomes = self._evaluate("teacher", teacher, None, as_of)

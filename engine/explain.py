@@ -50,17 +50,29 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+_SCALARS = (int, float, str, bool, type(None))
+
+
 def measures_entry(result: _Result, detail: bool = True) -> dict:
     out = {}
-    for measure in result.ruleset.measures[result.level]:
-        value = result.values.get(measure.name)
-        entry = {"value": _json_value(value)}
-        if measure.unit:
-            entry["unit"] = measure.unit.get("zh")
-        if detail and measure.detail is not None:
-            entry["how"] = measure.detail(result.record, result.members or None)
-        out[measure.name] = entry
+    values, record, members = result.values, result.record, result.members or None
+    for name, unit, explain_how in _measure_layout(result.ruleset, result.level):
+        value = values[name]
+        entry = {"value": value if isinstance(value, _SCALARS) else _json_value(value)}
+        if unit:
+            entry["unit"] = unit
+        if detail and explain_how is not None:
+            entry["how"] = explain_how(record, members, value)
+        out[name] = entry
     return out
+
+
+def _measure_layout(ruleset: CompiledRuleset, level: str) -> tuple:
+    layout = ruleset.layouts.get(level)
+    if layout is None:
+        layout = tuple((m.name, m.unit.get("zh") if m.unit else None, m.detail) for m in ruleset.measures[level])
+        ruleset.layouts[level] = layout
+    return layout
 
 
 def teacher_dict(result: TeacherResult, lang: str = "zh", detail: str = "full") -> dict:

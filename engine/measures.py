@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing
+from operator import attrgetter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -49,7 +50,7 @@ class Measure:
     unit: dict
     primitive: str
     value: Callable  # (record, members) -> value
-    detail: Callable | None = None  # (record, members) -> dict
+    detail: Callable | None = None  # (record, members, value) -> dict: how the value came about
     reads: frozenset = frozenset()  # other measures an expr measure reads
     member_rules: frozenset = frozenset()  # rules of the member level a share or count refers to
     spec: dict = field(default_factory=dict)
@@ -100,9 +101,37 @@ def compile_filter(spec: Any, fields: dict[str, str] | None, params: dict, path:
     checks = []
     for key, condition in spec.items():
         getter = _item_getter(str(key), fields, path + (key,), member_measures)
-        checks.extend(_conditions(getter, condition, params, path + (key,)))
+        direct = str(key) if fields is not None and member_measures is None and not str(key).startswith("counts.") else None
+        checks.extend(_conditions(getter, condition, params, path + (key,), direct))
+    return all_of(checks)
+
+
+def _equality(body: dict) -> tuple:
+    """(getter, value) when the only filter is `where: {field: value}`: checked inline on hot paths."""
+    where = body.get("where")
+    if "where_any" in body or not isinstance(where, dict) or len(where) != 1:
+        return None, None
+    (field_name, wanted), = where.items()
+    if isinstance(wanted, (dict, list)) or str(field_name).startswith("counts."):
+        return None, None
+    return attrgetter(str(field_name)), wanted
+
+
+def _single_equality(body: dict) -> bool:
+    where = body.get("where")
+    return (set(body) <= {"of", "where"} and isinstance(where, dict) and len(where) == 1
+            and not isinstance(next(iter(where.values())), (dict, list)))
+
+
+def all_of(checks: list[Callable]) -> Callable[[Any], bool] | None:
+    """One predicate from several; unrolled for the usual one or two (the hot path)."""
+    if not checks:
+        return None
     if len(checks) == 1:
         return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda item: first(item) and second(item)
     return lambda item: all(check(item) for check in checks)
 
 
@@ -110,6 +139,11 @@ def compile_any_filter(specs: Any, fields, params, path, member_measures=None) -
     if not isinstance(specs, list) or not specs:
         raise MeasureError("'where_any' must be a list of 'where' mappings (any one may hold)", path)
     preds = [compile_filter(s, fields, params, path + (i,), member_measures) for i, s in enumerate(specs)]
+    if len(preds) == 1:
+        return preds[0]
+    if len(preds) == 2:
+        first, second = preds
+        return lambda item: first(item) or second(item)
     return lambda item: any(p(item) for p in preds)
 
 
@@ -122,7 +156,7 @@ def _item_getter(key: str, fields: dict[str, str] | None, path: tuple, member_me
         if key == "verdict":
             return lambda member: member.verdict
         if key in fields:
-            return lambda member, key=key: getattr(member.record, key)
+            return attrgetter("record." + key)
         if key in member_measures:
             return lambda member, key=key: member.measures.get(key)
         raise MeasureError(f"unknown field '{key}'", path, ex.suggest(key, list(fields) + list(member_measures) + ["verdict"]))
@@ -131,14 +165,16 @@ def _item_getter(key: str, fields: dict[str, str] | None, path: tuple, member_me
         return lambda item: item.counts.get(name, 0)
     if key not in fields:
         raise MeasureError(f"unknown field '{key}'", path, ex.suggest(key, fields), code="ruleset.unknown_name")
-    return lambda item, key=key: getattr(item, key)
+    return attrgetter(key)
 
 
-def _conditions(getter: Callable, condition: Any, params: dict, path: tuple) -> list[Callable]:
+def _conditions(getter: Callable, condition: Any, params: dict, path: tuple, direct: str | None = None) -> list[Callable]:
     if isinstance(condition, list):
         allowed = frozenset(condition)
         return [lambda item: getter(item) in allowed]
     if not isinstance(condition, dict):
+        if direct is not None:  # a plain attribute of the item: one getattr, no extra call
+            return [lambda item: getattr(item, direct) == condition]
         return [lambda item: getter(item) == condition]
     out = []
     for op, raw in condition.items():
@@ -225,11 +261,7 @@ class Compiler:
 
     @staticmethod
     def _combine(preds):
-        if not preds:
-            return None
-        if len(preds) == 1:
-            return preds[0]
-        return lambda item: all(p(item) for p in preds)
+        return all_of(preds)
 
     @staticmethod
     def _reject_unknown(body: dict, allowed: set, path: tuple):
@@ -251,17 +283,39 @@ class Compiler:
             allowed.add("that")
         self._reject_unknown(body, allowed, path)
         items, pred = self._items(of, members), self._combine(preds)
-        if pred is None:
+        if members is not None:
+            if pred is None:
+                def value(record, member_results=None):
+                    return len(member_results)
+            else:
+                def value(record, member_results=None):
+                    return sum(1 for item in member_results if pred(item))
+        elif pred is None:
+            get = attrgetter(of)
+
             def value(record, member_results=None):
-                return len(items(record, member_results))
+                return len(get(record))
+        elif _single_equality(body):
+            get = attrgetter(of)
+            (field_name, wanted), = body["where"].items()
+            get_field = attrgetter(field_name)
+
+            def value(record, member_results=None):  # map/count run in C: the common case, fast
+                return list(map(get_field, get(record))).count(wanted)
         else:
+            get = attrgetter(of)
+
             def value(record, member_results=None):
-                return sum(1 for item in items(record, member_results) if pred(item))
+                n = 0
+                for item in get(record):
+                    if pred(item):
+                        n += 1
+                return n
         if as_bool:
             return Measure(name, level, ex.BOOL, {}, {}, "", lambda r, m=None: value(r, m) > 0)
         detail = None
         if members is not None:
-            def detail(record, member_results=None):
+            def detail(record, member_results=None, value=None):
                 return {"matching": [m.record.id for m in member_results if pred is None or pred(m)]}
         return Measure(name, level, ex.NUMBER, {}, {}, "", value, detail, member_rules=self._rules_in(body))
 
@@ -277,8 +331,14 @@ class Compiler:
             raise MeasureError("plain-text items are counted as they are; leave out 'by'", path + ("by",))
         if fields is not None and by not in fields:
             raise MeasureError(f"'by' must name a field of the items: {', '.join(fields)}", path + ("by",))
-        key = (lambda item: item) if fields is None else (lambda item: getattr(item, by))
         items, pred = self._items(of, members), self._combine(preds)
+        if fields is None and pred is None and members is None:
+            get = attrgetter(of)
+
+            def value(record, member_results=None):
+                return len(set(get(record)))
+            return Measure(name, level, ex.NUMBER, {}, {}, "", value)
+        key = (lambda item: item) if fields is None else attrgetter(by)
 
         def value(record, member_results=None):
             return len({key(i) for i in items(record, member_results) if pred is None or pred(i)})
@@ -314,42 +374,68 @@ class Compiler:
                 credit_rules[kind] = ("reported", 0)
         cap = self._number(body["cap"], path + ("cap",)) if "cap" in body else None
         pred = self._combine(preds)
-        get_value = lambda item: getattr(item, value_field)  # noqa: E731
-        get_kind = lambda item: getattr(item, by)  # noqa: E731
+        get_items, get_value, get_kind = attrgetter(of), attrgetter(value_field), attrgetter(by)
         default = ("reported", 0) if others == "reported" else ("none", 0)
 
         def credited(item) -> tuple[float, str]:
             how, amount = credit_rules.get(get_kind(item), default)
-            reported = get_value(item)
             if how == "fixed":
                 return amount, "fixed"
+            reported = get_value(item)
             if how == "up_to":
                 return (amount, "capped") if reported > amount else (reported, "reported")
             if how == "reported":
                 return reported, "reported"
             return 0, "not_credited"
 
-        def raw_total(record) -> float:
-            total = 0
-            for item in getattr(record, of):
-                if pred is None or pred(item):
-                    total += credited(item)[0]
-            return total
+        # the hot path: fixed credits and caps looked up once per entry, no tuples built
+        fixed = {k: a for k, (h, a) in credit_rules.items() if h == "fixed"}
+        up_to = {k: a for k, (h, a) in credit_rules.items() if h == "up_to"}
+        reported_kinds = frozenset(k for k, (h, _) in credit_rules.items() if h == "reported")
+        count_others = others == "reported"
+
+        eq_get, eq_wanted = _equality(body)
+        if eq_get is not None:
+            pred = None  # checked inline below
 
         def value(record, member_results=None):
-            total = raw_total(record)
+            total = 0
+            for item in get_items(record):
+                if eq_get is not None:
+                    if eq_get(item) != eq_wanted:
+                        continue
+                elif pred is not None and not pred(item):
+                    continue
+                kind = get_kind(item)
+                amount = fixed.get(kind)
+                if amount is not None:
+                    total += amount
+                    continue
+                limit = up_to.get(kind)
+                if limit is not None:
+                    reported = get_value(item)
+                    total += limit if reported > limit else reported
+                elif count_others or kind in reported_kinds:
+                    total += get_value(item)
             return total if cap is None or total <= cap else cap
 
-        def detail(record, member_results=None):
+        def detail(record, member_results=None, value=None):
             entries = []
             total = 0
-            for index, item in enumerate(getattr(record, of)):
-                if pred is not None and not pred(item):
+            for index, item in enumerate(get_items(record)):
+                if eq_get is not None:
+                    if eq_get(item) != eq_wanted:
+                        continue
+                elif pred is not None and not pred(item):
                     continue
-                amount, how = credited(item)
+                kind, reported = get_kind(item), get_value(item)
+                amount = fixed.get(kind)
+                if amount is not None:
+                    how = "fixed"
+                else:
+                    amount, how = credited(item)
                 total += amount
-                entries.append({"entry": index, "kind": get_kind(item), "reported": get_value(item),
-                                "credited": amount, "how": how})
+                entries.append({"entry": index, "kind": kind, "reported": reported, "credited": amount, "how": how})
             out = {"entries": entries, "total_before_cap": total}
             if cap is not None:
                 out["cap"] = cap
@@ -383,7 +469,7 @@ class Compiler:
             required = tuple(self.params[each])
             required_of = lambda record: required  # noqa: E731
         elif isinstance(each, str) and each in own_lists:
-            required_of = lambda record, each=each: getattr(record, each)  # noqa: E731
+            required_of = attrgetter(each)
         elif isinstance(each, list):
             required = tuple(each)
             required_of = lambda record: required  # noqa: E731
@@ -398,9 +484,8 @@ class Compiler:
             allowed = frozenset(self.params[inner["of"]])
 
             def not_listed(record, member_results=None):
-                return list(dict.fromkeys(i for i in required_of(record) if i not in allowed))
-            return Measure(name, level, ex.LIST, {}, {}, "", not_listed,
-                           lambda record, member_results=None: {"missing": not_listed(record)})
+                return tuple(dict.fromkeys(i for i in required_of(record) if i not in allowed))
+            return Measure(name, level, ex.LIST, {}, {}, "", not_listed)  # the value itself lists what is missing
         of, fields, members, preds, _ = self._predicate(level, inner, path)
         if fields is None:
             key = lambda item: item  # noqa: E731
@@ -410,17 +495,25 @@ class Compiler:
             raise MeasureError(f"'by' must name the field that holds the required item: {', '.join(fields)}", path + ("by",))
         pred = self._combine(preds)
 
-        def value(record, member_results=None):
-            present = {key(i) for i in getattr(record, of) if pred is None or pred(i)}
-            seen, out = set(), []
-            for item in required_of(record):
-                if item not in present and item not in seen:
-                    out.append(item)
-                    seen.add(item)
-            return out
+        get_items = attrgetter(of)
+        eq_get, eq_wanted = _equality(inner)
 
-        def detail(record, member_results=None):
-            return {"required": list(dict.fromkeys(required_of(record))), "missing": value(record)}
+        def value(record, member_results=None):
+            if eq_get is not None:
+                present = {key(i) for i in get_items(record) if eq_get(i) == eq_wanted}
+            else:
+                present = {key(i) for i in get_items(record) if pred is None or pred(i)}
+            required = required_of(record)
+            if not required:
+                return ()
+            return tuple(dict.fromkeys(i for i in required if i not in present))
+
+        if isinstance(each, str) and each in own_lists:
+            return Measure(name, level, ex.LIST, {}, {}, "", value)  # required = the record's own list, shown there
+        required_items = list(dict.fromkeys(required_of(None)))
+
+        def detail(record, member_results=None, missing=None):
+            return {"required": required_items, "present": len(required_items) - len(missing or ())}
         return Measure(name, level, ex.LIST, {}, {}, "", value, detail)
 
     # -- share of a group
@@ -445,7 +538,7 @@ class Compiler:
             group, meeting = counts(member_results)
             return None if not group else 100.0 * len(meeting) / len(group)
 
-        def detail(record, member_results=None):
+        def detail(record, member_results=None, value=None):
             group, meeting = counts(member_results)
             met = {id(m) for m in meeting}
             return {"numerator": len(meeting), "denominator": len(group),

@@ -164,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug in kaohe, not in the input: say so without a stack trace
+        if os.environ.get("KAOHE_DEBUG"):
+            raise
+        print(f"kaohe: internal error ({type(exc).__name__}: {exc}); rerun with KAOHE_DEBUG=1 for details "
+              "and report it", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

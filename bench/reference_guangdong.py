@@ -1,0 +1,75 @@
+"""The practical limit: Guangdong's teacher rules written by hand as one plain Python function.
+
+This is what a platform hard-codes today, and what kaohe's per-teacher cost is measured against.
+It returns the verdict and the failed rules with actual and required values, like kaohe does,
+and reads its numbers from the compiled ruleset's parameters so both always judge the same
+policy. It lives in bench/ and is never used by kaohe itself.
+"""
+
+from __future__ import annotations
+
+
+def make_reference(params: dict):
+    """Build the hand-written evaluator over the ruleset's parameter values."""
+    fixed = {"教学研讨": params["credit_teaching_discussion"], "研修作业": params["credit_research_homework"],
+             "听课评课": params["credit_lesson_observation"]}
+    offline_cap = params["offline_activity_cap"]
+    hours_cap = params["school_based_hours_cap"]
+    hours_required = params["school_based_hours_required"]
+    min_points = params["min_ability_points"]
+    formats = frozenset(params["allowed_upload_formats"])
+    max_kb = params["max_upload_kb"]
+    qualified = frozenset(params["qualified_results"])
+    verified = frozenset(params["verified_ability_points"])
+
+    def evaluate(teacher) -> tuple[str, list[tuple[str, object, object]]]:
+        failed = []
+        hours = 0
+        for entry in teacher.hours:
+            if entry.category != "校本研修":
+                continue
+            if entry.kind in fixed:
+                hours += fixed[entry.kind]
+            elif entry.kind == "线下活动":
+                hours += min(entry.hours, offline_cap)
+        hours = min(hours, hours_cap)
+        if hours < hours_required:
+            failed.append(("gd.teacher.school-based-hours", hours, hours_required))
+        plans = summaries = bad_files = 0
+        summarised = set()
+        for artefact in teacher.artefacts:
+            if artefact.kind == "提升计划":
+                plans += 1
+            elif artefact.kind == "提升总结":
+                summaries += 1
+                summarised.add(artefact.point)
+                if artefact.format not in formats or artefact.size_kb > max_kb:
+                    bad_files += 1
+        if plans < 1:
+            failed.append(("gd.teacher.improvement-plan", plans, 1))
+        points = len(set(teacher.ability_points))
+        if points < min_points:
+            failed.append(("gd.teacher.ability-points", points, min_points))
+        missing = [p for p in teacher.ability_points if p not in summarised]
+        if missing:
+            failed.append(("gd.teacher.point-summaries", missing, "one per point"))
+        if bad_files:
+            failed.append(("gd.teacher.summary-files", bad_files, 0))
+        ok = not_ok = 0
+        for assessment in teacher.assessments:
+            if assessment.kind == "应用能力点测评":
+                if assessment.result in qualified:
+                    ok += 1
+                else:
+                    not_ok += 1
+        if not (ok >= 1 and not_ok == 0):
+            failed.append(("gd.teacher.point-assessment", ok, "all qualified"))
+        verdict = "fail" if failed else "pass"
+        if not teacher.research_group:
+            failed.append(("gd.teacher.research-group", None, "a group"))
+        unverified = [p for p in teacher.ability_points if p not in verified]
+        if unverified:
+            failed.append(("gd.teacher.catalogue", unverified, "verified"))
+        return verdict, failed
+
+    return evaluate
