@@ -7,6 +7,8 @@ with durable_rules under a name that includes the revision. `evaluation` then on
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -121,6 +123,7 @@ class CompiledRuleset:
     rules: dict[str, list[Rule]]  # level -> rules in document order
     labels: dict
     warnings: list[Diagnostic]
+    overrides: dict = field(default_factory=dict)  # parameter values set at compile time (simulations)
     layouts: dict = field(default_factory=dict)  # level -> measure layout for output, built on first use
 
     @property
@@ -185,11 +188,17 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None)
 
     rules: dict[str, list[Rule]] = {level: [] for level in LEVELS}
     used: set[str] = set()
+    # parameters are folded into the durable_rules conditions, so overridden values need their own names
+    engine_revision = resolved.revision
+    if overrides:
+        blob = json.dumps(overrides, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+        engine_revision += "-" + hashlib.sha256(blob).hexdigest()[:8]
     for rule_spec in resolved.rules:
-        rule = _compile_rule(resolved, rule_spec, params, param_types, compiled_measures, report)
+        rule = _compile_rule(resolved, rule_spec, params, param_types, compiled_measures, report, engine_revision)
         if rule is not None:
             rules[rule.level].append(rule)
             used.update(rule.inputs)
+    used |= _names_in(resolved.rules, set(compiled_measures))  # also rules that failed to compile: no noise
     for measure in compiled_measures.values():
         used.update(measure.reads)
     for rule_list in rules.values():
@@ -208,7 +217,7 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None)
     if errors:
         raise RulesetError(errors + warnings)
     labels = {level: {**DEFAULT_LABELS, **words} for level, words in resolved.labels.items()}
-    return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings)
+    return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings, overrides=dict(overrides or {}))
 
 
 def _primitive_path(spec: dict, path: tuple) -> tuple:
@@ -296,7 +305,11 @@ def _dependency_order(names: list[str], resolved: Resolved, report) -> list[str]
 
 def _used_parameters(resolved: Resolved) -> set[str]:
     """Parameters named anywhere in measures, rules or templates."""
-    names = set(resolved.parameters)
+    return _names_in([resolved.measures, resolved.rules], set(resolved.parameters))
+
+
+def _names_in(value, names: set[str]) -> set[str]:
+    """Which of `names` appear as words anywhere in these (nested) specs."""
     used: set[str] = set()
 
     def walk(value):
@@ -311,8 +324,7 @@ def _used_parameters(resolved: Resolved) -> set[str]:
             for v in value:
                 walk(v)
 
-    walk(resolved.measures)
-    walk(resolved.rules)
+    walk(value)
     return used
 
 
@@ -329,7 +341,8 @@ def _expression(resolved, rule_id, key, text, types, report):
         return None, None
 
 
-def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dict, measures: dict[str, Measure], report):
+def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dict, measures: dict[str, Measure], report,
+                  engine_revision: str):
     rule_id = spec["id"]
     where = lambda *more: resolved.where("rule", rule_id, *more)  # noqa: E731
     level = spec.get("level")
@@ -450,7 +463,7 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
             conditions["require"] = ex.to_durable(folded_require, params, props).condition
             if folded_applies is not None:
                 conditions["applies"] = ex.to_durable(folded_applies, params, props).condition
-        matcher = RuleMatcher.get(ruleset_name(resolved.id, resolved.revision, rule_id), conditions, props)
+        matcher = RuleMatcher.get(ruleset_name(resolved.id, engine_revision, rule_id), conditions, props)
     except ex.ExpressionError as exc:
         report(exc.code, f"rule '{rule_id}': {exc.message}", where("require"), exc.hint)
         return None

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from .errors import InputFormatError, RecordError
-from .records import Dataset, Region, School, Teacher
+from .records import Dataset, Region, School, Teacher, mask_id_card
 
 MAX_PROBLEMS = 100
 LIST_COLUMNS = ("hours", "artefacts", "assessments")
@@ -51,7 +51,7 @@ def _dataset_label(data: Any):
             try:
                 for part in loc[:cut]:
                     node = node[part]
-                ident = node.get("id") if isinstance(node, dict) else None
+                ident = mask_id_card(node.get("id")) if isinstance(node, dict) else None
             except (KeyError, IndexError, TypeError):
                 ident = None
             path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[:cut]).lstrip(".")
@@ -165,9 +165,10 @@ def teacher_from_data(data: Any, index: int = 0) -> Teacher:
     try:
         return Teacher.model_validate(data)
     except ValidationError as exc:
-        ident = data.get("id") if isinstance(data, dict) else None
+        ident = mask_id_card(data.get("id")) if isinstance(data, dict) else None
         label = f"teacher {ident} ([{index}])" if ident else f"teacher [{index}]"
-        raise RecordError(record_problems(exc, lambda loc: (label, ".".join(map(str, loc)))) ) from None
+        path = lambda loc: "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")  # noqa: E731
+        raise RecordError(record_problems(exc, lambda loc: (label, path(loc)))) from None
 
 
 __all__ = ["read_dataset", "dataset_from_data", "teacher_from_data", "Dataset", "School", "Region", "Teacher"]

@@ -259,8 +259,17 @@ def parse_date(value: Any) -> dt.date | None:
 
 # ---- inheritance ----------------------------------------------------------------------------
 
-def resolve(doc: Document, find_parent) -> Resolved:
-    """Merge `doc` with its ancestors. `find_parent(id)` returns a Document or None."""
+# Problems after which the document can still be merged and compiled, so that one lint pass
+# reports them together with the compiler's findings.
+NON_BLOCKING = {"ruleset.missing_citation", "ruleset.missing_translation", "ruleset.unknown_field",
+                "ruleset.invalid_name"}
+
+
+def resolve(doc: Document, find_parent, keep_going: list | None = None) -> Resolved:
+    """Merge `doc` with its ancestors. `find_parent(id)` returns a Document or None.
+
+    With `keep_going` (a list), problems that do not block compiling are appended to it instead
+    of raised, so `lint` can report them alongside the compiler's."""
     chain: list[Document] = [doc]
     seen = {doc.id}
     diagnostics: list[Diagnostic] = []
@@ -280,6 +289,9 @@ def resolve(doc: Document, find_parent) -> Resolved:
         seen.add(parent_id)
     for d in chain:
         diagnostics.extend(check_document(d))
+    if keep_going is not None and all(d.code in NON_BLOCKING for d in diagnostics):
+        keep_going.extend(diagnostics)
+        diagnostics = []
     if any(d.severity == "error" for d in diagnostics):
         raise RulesetError(diagnostics)
 

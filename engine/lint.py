@@ -28,12 +28,14 @@ def lint_documents(documents: list[Document], known: dict[str, Document] | None 
             seen[rid] = doc
             by_id[rid] = doc
     for doc in documents:
+        shape: list[Diagnostic] = []
         try:
-            resolved = resolve(doc, by_id.get)
+            resolved = resolve(doc, by_id.get, keep_going=shape)
+            out.extend(shape)
             compiled = compile_ruleset(resolved)
             out.extend(compiled.warnings)
         except RulesetError as exc:
-            out.extend(exc.all)
+            out.extend(d for d in exc.all if d not in out)
     return out
 
 

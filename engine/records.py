@@ -20,6 +20,11 @@ RECORDS_VERSION = "1"
 # key: exports mask it, and kaohe must never store or echo it whole.
 _ID_CARD = re.compile(r"^\d{17}[\dXx]$")
 
+def mask_id_card(value: str) -> str:
+    """An ID-card number is never echoed whole: keep the region prefix and the last digit."""
+    return value[:6] + "*" * 11 + value[-1] if isinstance(value, str) and _ID_CARD.match(value) else value
+
+
 NonNegative = Annotated[float, Field(ge=0)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 

@@ -31,6 +31,9 @@ _PolicyLoader.add_implicit_resolver(
     "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 
 
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
 class Marks(dict):
     """Maps a path tuple inside the document to its (line, column), both 1-based."""
 
@@ -67,6 +70,8 @@ def load(text: str, file: str) -> tuple[Any, Marks]:
 
     def build(node: yaml.Node, path: tuple) -> Any:
         marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in (_MAP, _SEQ):
+            raise yaml.constructor.ConstructorError(None, None, f"tag {node.tag} is not allowed in a ruleset", node.start_mark)
         if isinstance(node, yaml.MappingNode):
             out: dict = {}
             for key_node, value_node in node.value:

@@ -1,0 +1,34 @@
+"""Fixtures shared by the whole suite: the registry is built (and compiled) once per session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT.parent / "shared" / "seeds"
+AS_OF = dt.date(2022, 12, 31)
+sys.path.insert(0, str(ROOT / "examples"))
+sys.path.insert(0, str(ROOT / "tests"))  # shared record builders: gd_records
+
+
+@pytest.fixture(scope="session")
+def loaded():
+    from kaohe.plugins.manager import build_registry
+
+    result = build_registry()
+    assert not result.problems, result.problems
+    return result
+
+
+@pytest.fixture(scope="session")
+def registry(loaded):
+    return loaded.registry
+
+
+@pytest.fixture(scope="session")
+def guangdong(registry):
+    return registry.evaluator("guangdong", AS_OF)
