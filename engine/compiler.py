@@ -25,6 +25,7 @@ BUILTIN_NAMES = {"as_of": ex.DATE}
 DEFAULT_LABELS = {
     "pass": {"zh": "通过", "en": "pass"},
     "fail": {"zh": "不通过", "en": "fail"},
+    "needs_review": {"zh": "待人工复核", "en": "needs review"},
     "not_applicable": {"zh": "不适用", "en": "not applicable"},
 }
 
@@ -33,7 +34,7 @@ DEFAULT_LABELS = {
 class Outcome:
     """What one rule concluded for one combination of values, with its wording in both languages."""
 
-    status: str  # pass | fail | not_applicable
+    status: str  # pass | fail | needs_review | not_applicable
     actual: Any
     actual_text: dict
     expected: dict
@@ -76,8 +77,10 @@ class Rule:
         fired = self.matcher.match(values)
         if self.applies is not None and "applies" not in fired:
             status = "not_applicable"
+        elif "require" not in fired:
+            status = "fail"
         else:
-            status = "pass" if "require" in fired else "fail"
+            status = "needs_review" if "review" in fired else "pass"
         actual = self.actual_fn(values)
         gap = self.gap_fn(values) if self.gap_fn is not None and status == "fail" else None
         unit = self.actual_unit
@@ -92,8 +95,7 @@ class Rule:
             words["actual"] = ex.format_value(actual, lang) + _unit_suffix(actual, unit, lang)
             words["expected"] = expected[lang]
             words["gap"] = ex.format_value(gap, lang) + _unit_suffix(gap, unit, lang) if gap is not None else ""
-        key = {"pass": "pass", "fail": "fail", "not_applicable": "not_applicable"}[status]
-        template = self.templates.get(key)
+        template = self.templates.get(status)
         explanation = {lang: fill(template[lang], fields[lang]) for lang in ("zh", "en")} if template else \
             {lang: DEFAULT_LABELS[status][lang] for lang in ("zh", "en")}
         remedy = None
@@ -124,6 +126,7 @@ class CompiledRuleset:
     labels: dict
     warnings: list[Diagnostic]
     overrides: dict = field(default_factory=dict)  # parameter values set at compile time (simulations)
+    extensions: Any = None  # the plugins' primitives and catalogues it was compiled with
     layouts: dict = field(default_factory=dict)  # level -> measure layout for output, built on first use
 
     @property
@@ -155,8 +158,10 @@ class CompiledRuleset:
 
 # ---- compilation ------------------------------------------------------------------------------
 
-def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None) -> CompiledRuleset:
-    """Type-check and compile; raises RulesetError listing every problem found."""
+def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None, extensions=None) -> CompiledRuleset:
+    """Type-check and compile; raises RulesetError listing every problem found.
+
+    `extensions` are the measure primitives and catalogues plugins contributed."""
     errors: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
 
@@ -167,13 +172,13 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None)
     member_types: dict[str, dict[str, str]] = {}
     measures: dict[str, list[Measure]] = {level: [] for level in LEVELS}
     compiled_measures: dict[str, Measure] = {}
-    compiler = MeasureCompiler(params, resolved.measures, member_types)
+    compiler = MeasureCompiler(params, resolved.measures, member_types, extensions)
     # measures of a lower level first: a share over teachers needs the teacher measures' types
     for level in LEVELS:
         names = [n for n, s in resolved.measures.items() if s.get("level") == level]
         types = dict(param_types)
         types.update(BUILTIN_NAMES)
-        types.update({n: _declared_type(resolved.measures[n]) for n in names})
+        types.update({n: _declared_type(resolved.measures[n], compiler.extensions) for n in names})
         for name in _dependency_order(names, resolved, report):
             spec = resolved.measures[name]
             try:
@@ -217,15 +222,20 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None)
     if errors:
         raise RulesetError(errors + warnings)
     labels = {level: {**DEFAULT_LABELS, **words} for level, words in resolved.labels.items()}
-    return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings, overrides=dict(overrides or {}))
+    return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings,
+                           overrides=dict(overrides or {}), extensions=extensions)
 
 
 def _primitive_path(spec: dict, path: tuple) -> tuple:
     return path
 
 
-def _declared_type(spec: dict) -> str:
-    if "missing" in spec:
+def _declared_type(spec: dict, extensions) -> str:
+    """A measure's type before it is compiled, so measures may refer to each other in any order."""
+    for name, primitive in extensions.primitives.items():
+        if name in spec:
+            return primitive.result_type
+    if "missing" in spec or "catalogue" in spec:
         return ex.LIST
     if "exists" in spec:
         return ex.BOOL
@@ -392,6 +402,18 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
     if require is not None and kind != ex.BOOL:
         report("ruleset.type_error", f"rule '{rule_id}' require must be a yes/no condition, not a {kind}", where("require"))
         require = None
+    review = None
+    if "review_when" in spec:
+        review, kind = _expression(resolved, rule_id, "review_when", spec["review_when"], types, report)
+        if review is not None and kind != ex.BOOL:
+            report("ruleset.type_error", f"rule '{rule_id}' review_when must be a yes/no condition", where("review_when"))
+            return None
+        if review is None:
+            return None
+        if not _bilingual(explain.get("review")):
+            report("ruleset.missing_translation", f"rule '{rule_id}' has review_when, so it needs explain.review in zh and en",
+                   where("explain"))
+            return None
     applies = None
     if "applies_when" in spec:
         applies, kind = _expression(resolved, rule_id, "applies_when", spec["applies_when"], types, report)
@@ -421,9 +443,12 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
         gap_tree = _default_gap(require, params, types)
 
     read = set(ex.names(require)) | (ex.names(applies) if applies is not None else set())
+    read |= ex.names(review) if review is not None else set()
     read |= ex.names(actual_tree) if actual_tree is not None else set()
     read |= ex.names(gap_tree) if gap_tree is not None else set()
     templates = {"pass": explain["pass"], "fail": explain["fail"]}
+    if review is not None:
+        templates["needs_review"] = explain["review"]
     if spec.get("remedy"):
         templates["remedy"] = spec["remedy"]
     if spec.get("not_applicable"):
@@ -439,7 +464,7 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
             for name in _PLACEHOLDER.findall(template[lang]):
                 if name not in known:
                     report("ruleset.unknown_name", f"rule '{rule_id}' {key}.{lang}: unknown placeholder '{{{name}}}'",
-                           where(*(("explain", key) if key in ("pass", "fail") else (key,))), ex.suggest(name, known))
+                           where(*(("explain",) if key in ("pass", "fail", "needs_review") else (key,))), ex.suggest(name, known))
                     ok = False
                 elif name not in _TEMPLATE_WORDS and name not in params:
                     read.add(name)
@@ -463,6 +488,14 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
             conditions["require"] = ex.to_durable(folded_require, params, props).condition
             if folded_applies is not None:
                 conditions["applies"] = ex.to_durable(folded_applies, params, props).condition
+            folded_review = ex.fold(review, params) if review is not None else None
+            if isinstance(folded_review, ex.Const):
+                if folded_review.value:
+                    report("ruleset.constant_condition", f"rule '{rule_id}' review_when is always true with these parameters",
+                           where("review_when"))
+                    return None
+            elif folded_review is not None:
+                conditions["review"] = ex.to_durable(folded_review, params, props).condition
         matcher = RuleMatcher.get(ruleset_name(resolved.id, engine_revision, rule_id), conditions, props)
     except ex.ExpressionError as exc:
         report(exc.code, f"rule '{rule_id}': {exc.message}", where("require"), exc.hint)

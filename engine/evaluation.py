@@ -1,7 +1,8 @@
 """Evaluation: records in, verdicts out. Nothing here parses, resolves or compiles.
 
 Every rule of a level is evaluated for every record (no short-circuit), so a teacher sees all that
-is missing at once. A teacher's verdict follows from its required teacher rules; a school's from
+is missing at once. A teacher's verdict follows from its required teacher rules (fail if any
+fails, else needs_review if any needs a person's review, else pass); a school's from
 its required school rules, which may read aggregates of its teachers' results; a region's the same
 over its schools.
 """
@@ -126,6 +127,8 @@ class Evaluator:
                 if is_required and outcome.status == "fail":
                     verdict = "fail"
                     break
+                if is_required and outcome.status == "needs_review":
+                    verdict = "needs_review"  # unless a later required rule fails
             found = (verdict, outcomes)
             if len(memo) >= MEMO_LIMIT:
                 memo.clear()

@@ -30,8 +30,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 TOP_LEVEL = {"kaohe", "id", "version", "title", "jurisdiction", "extends", "effective", "sources", "labels",
              "parameters", "measures", "rules", "description"}
 PARAMETER_KEYS = {"value", "type", "unit", "title", "cite", "question", "reading", "decided_by", "note"}
-RULE_KEYS = {"id", "level", "title", "severity", "applies_when", "require", "actual", "expected", "gap", "explain",
-             "remedy", "cite", "remove", "note", "not_applicable"}
+RULE_KEYS = {"id", "level", "title", "severity", "applies_when", "require", "review_when", "actual", "expected", "gap",
+             "explain", "remedy", "cite", "remove", "note", "not_applicable"}
 
 
 @dataclass

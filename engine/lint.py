@@ -11,11 +11,14 @@ from pathlib import Path
 
 from .compiler import compile_ruleset
 from .errors import Diagnostic, Location, RulesetError
+from .extensions import Extensions, read_catalogue
 from .language import Document, read_document, read_path, resolve
 
 
-def lint_documents(documents: list[Document], known: dict[str, Document] | None = None) -> list[Diagnostic]:
-    """Diagnostics (errors and warnings) for each document, resolving parents among `documents` and `known`."""
+def lint_documents(documents: list[Document], known: dict[str, Document] | None = None,
+                   extensions=None) -> list[Diagnostic]:
+    """Diagnostics (errors and warnings) for each document, resolving parents among `documents` and `known`;
+    `extensions` are the plugins' primitives and catalogues the rulesets may use."""
     by_id: dict[str, Document] = dict(known or {})
     out: list[Diagnostic] = []
     seen: dict[str, Document] = {}
@@ -32,22 +35,23 @@ def lint_documents(documents: list[Document], known: dict[str, Document] | None 
         try:
             resolved = resolve(doc, by_id.get, keep_going=shape)
             out.extend(shape)
-            compiled = compile_ruleset(resolved)
+            compiled = compile_ruleset(resolved, extensions=extensions)
             out.extend(compiled.warnings)
         except RulesetError as exc:
             out.extend(d for d in exc.all if d not in out)
     return out
 
 
-def lint_text(text: str, file: str = "<ruleset>", known: dict[str, Document] | None = None) -> list[Diagnostic]:
+def lint_text(text: str, file: str = "<ruleset>", known: dict[str, Document] | None = None,
+              extensions=None) -> list[Diagnostic]:
     try:
         doc = read_document(text, file)
     except RulesetError as exc:
         return list(exc.diagnostics)
-    return lint_documents([doc], known)
+    return lint_documents([doc], known, extensions)
 
 
-def lint_paths(paths: list[str | Path], known: dict[str, Document] | None = None) -> list[Diagnostic]:
+def lint_paths(paths: list[str | Path], known: dict[str, Document] | None = None, extensions=None) -> list[Diagnostic]:
     documents, out = [], []
     for path in paths:
         path = Path(path)
@@ -57,7 +61,19 @@ def lint_paths(paths: list[str | Path], known: dict[str, Document] | None = None
         files = sorted(path.rglob("*.yaml")) + sorted(path.rglob("*.yml")) if path.is_dir() else [path]
         for file in files:
             try:
-                documents.append(read_path(file))
+                doc = read_path(file)
+                if "catalogue" in doc.data and "kaohe" not in doc.data:  # an ability-point catalogue
+                    catalogue = read_catalogue(doc.text, doc.file, origin=doc.file)
+                    extensions = _with_catalogue(extensions, catalogue)
+                    continue
+                documents.append(doc)
             except RulesetError as exc:
                 out.extend(exc.diagnostics)
-    return out + lint_documents(documents, known)
+    return out + lint_documents(documents, known, extensions)
+
+
+def _with_catalogue(extensions, catalogue):
+    """The known extensions plus a catalogue linted alongside (it wins over an installed one)."""
+    merged = Extensions(dict(extensions.primitives), dict(extensions.catalogues)) if extensions else Extensions()
+    merged.catalogues[catalogue.namespace] = catalogue
+    return merged

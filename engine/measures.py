@@ -31,7 +31,7 @@ COLLECTIONS: dict[str, dict[str, Any]] = {
 }
 RECORD_MODEL = {"teacher": Teacher, "school": School, "region": Region}
 MEMBER_LEVEL = {"school": "teacher", "region": "school"}
-PRIMITIVES = ("count", "distinct_count", "exists", "sum", "missing", "share", "date", "field", "expr")
+PRIMITIVES = ("count", "distinct_count", "exists", "sum", "missing", "share", "date", "field", "expr", "catalogue")
 FILTER_OPS = ("in", "not_in", "eq", "ne", "gt", "ge", "lt", "le", "present", "contains_all", "lacks_any")
 
 
@@ -214,24 +214,33 @@ def _conditions(getter: Callable, condition: Any, params: dict, path: tuple, dir
 class Compiler:
     """Compiles the measures of one resolved ruleset. Knows params; collects nothing itself."""
 
-    def __init__(self, params: dict[str, Any], measure_specs: dict[str, dict], member_measure_types: dict):
+    def __init__(self, params: dict[str, Any], measure_specs: dict[str, dict], member_measure_types: dict,
+                 extensions=None):
+        from .extensions import Extensions
+
         self.params = params
         self.specs = measure_specs
         self.member_measure_types = member_measure_types  # level -> {measure name: type}
+        self.extensions = extensions or Extensions()
 
     def compile(self, name: str, spec: dict, types: dict[str, str]) -> Measure:
         level = spec["level"]
-        found = [p for p in PRIMITIVES if p in spec]
+        available = PRIMITIVES + tuple(self.extensions.primitives)
+        found = [p for p in available if p in spec]
         if len(found) != 1:
-            raise MeasureError(f"measure '{name}' needs exactly one of: {', '.join(PRIMITIVES)}", (),
+            unknown = [k for k in spec if k not in ("level", "title", "unit", "note") and k not in available]
+            hint = ex.suggest(unknown[0], available) if unknown else None
+            raise MeasureError(f"measure '{name}' needs exactly one of: {', '.join(available)}", (), hint,
                                code="ruleset.invalid_measure")
         primitive = found[0]
         body = spec[primitive]
         unit = spec.get("unit") or {}
         if isinstance(unit, str):
             unit = {"zh": unit, "en": unit}
-        builder = getattr(self, "_" + primitive)
-        measure = builder(name, level, body, (primitive,), types)
+        if primitive in self.extensions.primitives:
+            measure = self._plugin(name, level, body, (primitive,), self.extensions.primitives[primitive])
+        else:
+            measure = getattr(self, "_" + primitive)(name, level, body, (primitive,), types)
         measure.title, measure.unit, measure.primitive, measure.spec = spec["title"], unit, primitive, spec
         return measure
 
@@ -613,3 +622,56 @@ class Compiler:
         fn = ex.to_closure(tree, self.params)
         # expr measures are computed from the values dict, not the record
         return Measure(name, level, result_type, {}, {}, "", fn, reads=reads)
+
+    # -- a primitive contributed by a plugin
+    def _plugin(self, name, level, body, path, primitive):
+        from .extensions import PrimitiveContext
+
+        def items(of):
+            if of not in COLLECTIONS[level]:
+                raise MeasureError(f"'{of}' is not a collection of the {level} record", path)
+            return self._items(of, COLLECTIONS[level][of] if COLLECTIONS[level][of] == "members" else None)
+
+        def where(spec, of):
+            _, fields, members = self._collection(level, {"of": of}, path)
+            return compile_filter(spec, fields, self.params, path + ("where",), members) or (lambda item: True)
+
+        context = PrimitiveContext(level, dict(self.params), items, where)
+        try:
+            built = primitive.build(body, context)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise MeasureError(f"{primitive.name} ({primitive.plugin or 'plugin'}): {exc}", path) from None
+        value, detail = built if isinstance(built, tuple) else (built, None)
+        return Measure(name, level, primitive.result_type, {}, {}, "", value, detail)
+
+    # -- ability points checked against a catalogue
+    def _catalogue(self, name, level, body, path, types):
+        """`{each: ability_points, catalogue: GD, find: outside | review}`: the chosen codes that are
+        outside the catalogue (another namespace, a rejected pattern, or unlisted in a complete
+        catalogue), or that need review (unverified, or unlisted in an incomplete catalogue)."""
+        if not isinstance(body, dict):
+            raise MeasureError("'catalogue' needs each, catalogue and find", path)
+        self._reject_unknown(body, {"each", "catalogue", "find"}, path)
+        each = body.get("each")
+        own_lists = [k for k, v in COLLECTIONS[level].items() if v is None]
+        if each not in own_lists:
+            raise MeasureError(f"'each' must be one of the record's lists: {', '.join(own_lists)}", path + ("each",))
+        catalogue = self.extensions.catalogues.get(body.get("catalogue"))
+        if catalogue is None:
+            raise MeasureError(f"unknown catalogue '{body.get('catalogue')}'", path + ("catalogue",),
+                               ex.suggest(str(body.get("catalogue")), self.extensions.catalogues),
+                               code="ruleset.unknown_catalogue")
+        find = body.get("find")
+        wanted = {"outside": ("outside",), "review": ("unverified", "unlisted")}.get(find)
+        if wanted is None:
+            raise MeasureError("'find' is outside or review", path + ("find",))
+        get = attrgetter(each)
+        classify = catalogue.classify
+
+        def value(record, member_results=None):
+            return tuple(dict.fromkeys(code for code in get(record) if classify(code) in wanted))
+
+        def detail(record, member_results=None, found=None):
+            return {"catalogue": catalogue.namespace, "complete": catalogue.complete,
+                    "codes": {code: classify(code) for code in found or ()}}
+        return Measure(name, level, ex.LIST, {}, {}, "", value, detail)

@@ -13,6 +13,7 @@ from pathlib import Path
 from .compiler import CompiledRuleset, compile_ruleset
 from .errors import Diagnostic, Location, NoRevisionInForce, RulesetError, UnknownRuleset
 from .evaluation import Evaluator
+from .extensions import Catalogue, Extensions, Primitive, check_primitive
 from .language import Document, read_document, read_path, resolve
 
 
@@ -26,9 +27,27 @@ class Entry:
 
 
 class Registry:
-    def __init__(self) -> None:
+    def __init__(self, extensions: Extensions | None = None) -> None:
         self._entries: dict[str, list[Entry]] = {}
+        self.extensions = extensions or Extensions()
         self.problems: list[tuple[str, RulesetError]] = []  # (origin, error) of rulesets that did not load
+
+    # -- what plugins add to the language
+    def add_catalogue(self, catalogue: Catalogue) -> None:
+        existing = self.extensions.catalogues.get(catalogue.namespace)
+        if existing is not None:
+            raise RulesetError([Diagnostic("catalogue.duplicate",
+                                           f"catalogue {catalogue.namespace} is already loaded from {existing.origin}",
+                                           Location(catalogue.origin))])
+        self.extensions.catalogues[catalogue.namespace] = catalogue
+
+    def add_primitive(self, primitive: Primitive) -> None:
+        from .measures import PRIMITIVES
+
+        check_primitive(primitive)
+        if primitive.name in PRIMITIVES or primitive.name in self.extensions.primitives:
+            raise ValueError(f"measure primitive '{primitive.name}' already exists")
+        self.extensions.primitives[primitive.name] = primitive
 
     # -- loading
     def add_text(self, text: str, file: str, origin: str = "") -> Document:
@@ -61,7 +80,7 @@ class Registry:
                     continue
                 try:
                     resolved = resolve(entry.document, lambda pid, e=entry: self._parent(pid, e))
-                    entry.compiled = compile_ruleset(resolved)
+                    entry.compiled = compile_ruleset(resolved, extensions=self.extensions)
                     entry.evaluator = Evaluator(entry.compiled)
                 except RulesetError as exc:
                     entry.problems = exc.diagnostics

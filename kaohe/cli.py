@@ -64,7 +64,7 @@ def cmd_lint(args) -> int:
     for rid in loaded.registry.ids():
         for compiled in loaded.registry.revisions(rid):
             known[rid] = compiled.resolved.documents[0]
-    diagnostics = lint_paths(args.paths, known)
+    diagnostics = lint_paths(args.paths, known, loaded.registry.extensions)
     errors = [d for d in diagnostics if d.severity == "error"]
     for diagnostic in diagnostics:
         print(f"{diagnostic.severity}: {diagnostic}")
@@ -103,9 +103,9 @@ def cmd_schema(args) -> int:
 
 def cmd_plugins(args) -> int:
     loaded = _load(args, quiet_problems=True)
-    for name, plugin in loaded.manager.list_name_plugin():
+    for name, plugin in reversed(loaded.manager.list_name_plugin()):
         hooks = sorted(h.name for h in loaded.manager.get_hookcallers(plugin) or [])
-        print(f"{name}: {', '.join(hooks) or 'no hooks'}")
+        print(f"{name}: {', '.join(hooks) or 'no hooks'} ({loaded.origins.get(name, '?')})")
     for problem in loaded.problems:
         print(f"{problem.plugin}: NOT LOADED: {problem.reason}")
     return 0
