@@ -43,7 +43,8 @@ def make_reference(params: dict):
             elif artefact.kind == "提升总结":
                 summaries += 1
                 summarised.add(artefact.point)
-                if artefact.format not in formats or artefact.size_kb > max_kb:
+                if (artefact.format is not None and artefact.format not in formats) or \
+                        (artefact.size_kb is not None and artefact.size_kb > max_kb):
                     bad_files += 1
         if plans < 1:
             failed.append(("gd.teacher.improvement-plan", plans, 1))

@@ -91,8 +91,10 @@ def compile_filter(spec: Any, fields: dict[str, str] | None, params: dict, path:
     """A `where:` mapping → a predicate over one item. Every key must hold (and).
 
     `field: value` is equality, `field: [a, b]` membership; `field: {op: operand}` with op one of
-    in, not_in, eq, ne, gt, ge, lt, le, present, contains_all; an operand that is a bare word
-    names a parameter. Items that are plain text are filtered with the key `value`.
+    in, not_in, eq, ne, gt, ge, lt, le, present, contains_all, lacks_any; an operand that is a
+    bare word names a parameter. An empty (unknown) value matches no comparison, not_in included:
+    nothing is judged wrong on a value nobody reported. Items that are plain text are filtered
+    with the key `value`.
     """
     if spec is None:
         return lambda item: True
@@ -187,10 +189,11 @@ def _conditions(getter: Callable, condition: Any, params: dict, path: tuple, dir
             if not isinstance(operand, (list, tuple, frozenset)):
                 raise MeasureError(f"'{op}' needs a list", path + (op,))
             values = frozenset(operand)
+            # an unknown (empty) value is not proven to be outside a list: it matches neither in nor not_in
             if op == "in":
                 out.append(lambda item, values=values: getter(item) in values)
             elif op == "not_in":
-                out.append(lambda item, values=values: getter(item) not in values)
+                out.append(lambda item, values=values: (v := getter(item)) is not None and v not in values)
             elif op == "contains_all":
                 out.append(lambda item, values=values: values.issubset(getter(item) or ()))
             else:

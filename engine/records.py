@@ -47,16 +47,17 @@ class Artefact(_Record):
     """An uploaded file: the personal plan, a per-point summary, a lesson plan."""
 
     kind: Text = Field(description="材料类型, e.g. 提升计划, 提升总结, 教学设计")
-    file_name: Text = Field(description="file name as uploaded")
-    format: Text = Field(description="file format (extension without the dot), e.g. pdf, docx")
-    size_kb: NonNegative = Field(description="size in KB (1 KB = 1024 bytes)")
+    file_name: Optional[str] = Field(default=None, max_length=500, description="file name as uploaded")
+    format: Optional[str] = Field(default=None, max_length=20, description="file format (extension without the dot), "
+                                  "e.g. pdf, docx; empty when an export only says the file was uploaded")
+    size_kb: Optional[NonNegative] = Field(default=None, description="size in KB (1 KB = 1024 bytes); empty when unknown")
     point: Optional[str] = Field(default=None, description="the ability point this file is for, where it is per point")
     uploaded_on: Optional[dt.date] = None
 
     @field_validator("format")
     @classmethod
-    def _lower_format(cls, value: str) -> str:
-        return value.lower().lstrip(".")
+    def _lower_format(cls, value: str | None) -> str | None:
+        return value.lower().lstrip(".") if value else None
 
 
 class Assessment(_Record):

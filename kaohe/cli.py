@@ -56,6 +56,35 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from kaohe.engine.errors import InputFormatError
+    from kaohe.engine.tabular import read_table
+
+    loaded = _load(args)
+    importer = loaded.importers.get(args.importer)
+    if importer is None:
+        raise KaoheError(f"no importer '{args.importer}'", code="import.unknown_importer",
+                         hint=f"available: {', '.join(sorted(loaded.importers)) or 'none'}")
+    table = read_table(args.file, list(importer.columns))
+    options = {"school_id": args.school_id, "date": args.date.isoformat() if args.date else None,
+               "secret": os.environ.get("KAOHE_ID_SECRET", "")}
+    try:
+        result = importer.read(table.rows, options)
+    except ValueError as exc:
+        raise InputFormatError(f"{table.file}: {exc}") from None
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        for record in result.records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    for warning in result.warnings:
+        print(f"kaohe: note: {warning}", file=sys.stderr)
+    print(f"kaohe: {len(result.records)} records from {len(table.rows)} rows of {table.file}", file=sys.stderr)
+    return 0
+
+
 def cmd_lint(args) -> int:
     from kaohe.engine.lint import lint_paths
 
@@ -130,6 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="warnings fail too")
     _loading_options(p)
     p.set_defaults(func=cmd_lint)
+
+    p = sub.add_parser("import", help="turn a platform export (CSV/XLSX, Chinese headers) into records (JSON Lines)")
+    p.add_argument("file", help=".csv or .xlsx export")
+    p.add_argument("--importer", required=True, help="importer name, e.g. guangdong-review-list, yueyang-roster")
+    p.add_argument("--school-id", help="the school, where the export does not name it")
+    p.add_argument("--date", type=_date, help="date to record imported hour totals on (default: the importer's)")
+    p.add_argument("-o", "--output", help="write records here (.jsonl) instead of standard output")
+    _loading_options(p)
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("rulesets", help="list the loaded rulesets with revisions and effective periods")
     p.add_argument("--format", choices=("text", "json"), default="text")

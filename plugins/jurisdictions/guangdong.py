@@ -1,4 +1,4 @@
-"""Built-in plugin: the guangdong ruleset and the GD ability-point catalogue."""
+"""Built-in plugin: the guangdong ruleset, the GD ability-point catalogue, the review-list importer."""
 
 from kaohe.plugins.hookspecs import hookimpl
 from kaohe.plugins.jurisdictions import shipped
@@ -12,3 +12,10 @@ def kaohe_register_rulesets(register):
 @hookimpl
 def kaohe_register_catalogues(register):
     register(shipped("catalogues", "guangdong.yaml"))
+
+
+@hookimpl
+def kaohe_register_importers(register):
+    from kaohe.plugins.jurisdictions.guangdong_import import GuangdongReviewList
+
+    register(GuangdongReviewList())
