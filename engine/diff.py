@@ -45,7 +45,7 @@ class ParameterChange:
     change: str  # added | removed | changed
     title: dict
     unit: str | None
-    old: Any  # the value; None when added
+    old: Any  # the value as JSON has it (lists, ISO dates); None when added
     new: Any  # the value; None when removed
     fields: list[FieldChange] = field(default_factory=list)  # question, reading, title … (value and cite aside)
 
@@ -145,7 +145,7 @@ class RulesetDiff:
 def diff(a: Resolved | CompiledRuleset, b: Resolved | CompiledRuleset) -> RulesetDiff:
     """How revision `b` differs from revision `a`."""
     ra, rb = _resolved(a), _resolved(b)
-    va, vb = _values(a), _values(b)
+    va, vb = {k: _plain(v) for k, v in _values(a).items()}, {k: _plain(v) for k, v in _values(b).items()}
     header = []
     for name, old, new in (("id", ra.id, rb.id), ("version", ra.version, rb.version), ("title", ra.title, rb.title),
                            ("jurisdiction", ra.jurisdiction, rb.jurisdiction)):

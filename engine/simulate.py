@@ -30,9 +30,6 @@ from .expressions import format_value, suggest
 from .language import Resolved, content_hash, parse_date
 from .records import Dataset
 
-DIRECTIONS = ("pass_to_fail", "fail_to_pass")
-
-
 class SimulationError(KaoheError):
     code = "simulate.invalid"
 
@@ -206,15 +203,25 @@ def apply_overrides(resolved: Resolved, overrides: Mapping[str, Any]) -> Resolve
     return changed
 
 
-def compile_with_overrides(baseline: Resolved | CompiledRuleset, overrides: Mapping[str, Any]) -> CompiledRuleset:
+def _compile(resolved: Resolved, like: CompiledRuleset | None = None, registry=None) -> CompiledRuleset:
+    """Compile with the plugin extensions (measure primitives, catalogues) the baseline or the
+    registry was compiled with, so a changed revision reads the same language."""
+    extensions = getattr(like, "extensions", None) or getattr(registry, "extensions", None)
+    if extensions is not None:
+        return compile_ruleset(resolved, extensions=extensions)
+    return compile_ruleset(resolved)
+
+
+def compile_with_overrides(baseline: Resolved | CompiledRuleset, overrides: Mapping[str, Any], registry=None) -> CompiledRuleset:
     """The baseline with parameters overridden, compiled as a revision of its own."""
     resolved = baseline.resolved if isinstance(baseline, CompiledRuleset) else baseline
-    return compile_ruleset(apply_overrides(resolved, overrides))
+    like = baseline if isinstance(baseline, CompiledRuleset) else None
+    return _compile(apply_overrides(resolved, overrides), like, registry)
 
 
 def compile_path(path, registry=None, as_of: dt.date | None = None) -> CompiledRuleset:
     """A changed ruleset file (not loaded in the registry), its parents taken from the registry."""
-    return compile_ruleset(resolve_path(path, registry, as_of))
+    return _compile(resolve_path(path, registry, as_of), registry=registry)
 
 
 # ---- the result -----------------------------------------------------------------------------------
@@ -396,7 +403,7 @@ def run(registry, ruleset_id: str, dataset: Dataset, as_of: dt.date, assignments
                               code="simulate.nothing_changed")
     resolved = resolve_path(changed_path, registry, as_of) if changed_path is not None else baseline.resolved
     overrides = parse_assignments(resolved, assignments)
-    changed = compile_ruleset(apply_overrides(resolved, overrides)) if overrides else compile_ruleset(resolved)
+    changed = _compile(apply_overrides(resolved, overrides) if overrides else resolved, baseline, registry)
     return simulate(baseline, changed, dataset, as_of)
 
 
@@ -510,7 +517,7 @@ _WORDS = {
         "total": "", "people": "", "units": "", "region_units": "", "passing": "passing", "by_rule": "By rule",
         "by_county": "By county", "by_school": "By school", "affected": "Teachers whose verdict changes",
         "affected_schools": "Schools whose verdict changes", "affected_regions": "Regions whose verdict changes",
-        "rule_only": "{n} more teachers keep their verdict but have a rule whose status changes (see the JSON output).",
+        "rule_only": "{n} more teacher(s) keep their verdict but have a rule whose status changes (see the JSON output).",
         "no_change": "No teacher, school or region changes verdict.", "no_county": "(no county)",
         "pass": "pass", "fail": "fail", "not_applicable": "not applicable", "absent": "(no such rule)",
         "advisory": "advisory", "other": "other changes", "rules": "rules", "school": "school", "none": "none",
@@ -520,7 +527,6 @@ _WORDS = {
 
 
 def _flow(t: Tally, lang: str) -> str:
-    w = _WORDS[lang]
     if lang == "zh":
         return f"不通过→通过 {t.fail_to_pass}, 通过→不通过 {t.pass_to_fail}"
     return f"fail→pass {t.fail_to_pass}, pass→fail {t.pass_to_fail}"
@@ -574,15 +580,13 @@ def impact_text(impact: Impact, lang: str = "zh") -> str:
     if changed_counties:
         lines += ["", f"{w['by_county']}:"]
         for g in changed_counties:
-            name = g.id if g.id is not None else w["no_county"]
-            if g.name:
-                name = f"{g.name} [{g.id}]"
+            name = _who(g.name, g.id) if g.id is not None else w["no_county"]
             lines.append(f"  {name}: {w['teachers']} {_flow(g.teachers, lang)}; {w['schools']} {_flow(g.schools, lang)}")
     changed_schools = [g for g in impact.by_school if g.teachers.changed or g.schools.changed]
     if changed_schools:
         lines += ["", f"{w['by_school']}:"]
         for g in changed_schools:
-            name = f"{g.name} [{g.id}]" if g.name else g.id
+            name = _who(g.name, g.id)
             verdict = ""
             if g.schools.changed:
                 old, new = ("pass", "fail") if g.schools.pass_to_fail else ("fail", "pass")
@@ -595,7 +599,7 @@ def impact_text(impact: Impact, lang: str = "zh") -> str:
             continue
         lines += ["", f"{w[key]}:"]
         for x in changes:
-            who = f"{x.name} [{x.id}]" if x.name else x.id
+            who = _who(x.name, x.id)
             where = ""
             if x.level == "teacher":
                 where = f" ({w['school']} {x.school_name or x.school_id})" if lang == "en" else f" (学校 {x.school_name or x.school_id})"
@@ -605,6 +609,10 @@ def impact_text(impact: Impact, lang: str = "zh") -> str:
     if rule_only:
         lines += ["", w["rule_only"].format(n=len(rule_only))]
     return "\n".join(lines) + "\n"
+
+
+def _who(name: str | None, ident: str) -> str:
+    return f"{name} [{ident}]" if name and name != ident else ident
 
 
 def _as_tally(r: RuleImpact) -> Tally:

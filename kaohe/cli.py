@@ -48,12 +48,79 @@ def cmd_evaluate(args) -> int:
     dataset = read_dataset(args.file)
     evaluation = evaluator.dataset(dataset, as_of)
     lang = explain.language(args.lang)
-    if args.format == "json":
-        json.dump(explain.evaluation_dict(evaluation, lang, args.detail), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+    if args.format in ("xlsx", "csv"):
+        from kaohe.engine import reports
+
+        if args.format == "xlsx" and not args.output:
+            raise KaoheError("--format xlsx writes a workbook: give -o PATH.xlsx", code="cli.missing_output")
+        if args.format == "xlsx":
+            reports.write_xlsx(evaluation, args.output, lang)
+        else:
+            reports.write_csv(evaluation, args.output or sys.stdout, lang)
+        if args.output:
+            print(f"kaohe: wrote {args.output}", file=sys.stderr)
+    elif args.format == "json":
+        _write(args.output, json.dumps(explain.evaluation_dict(evaluation, lang, args.detail), ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(explain.text_report(evaluation, lang))
+        _write(args.output, explain.text_report(evaluation, lang))
+    if args.chart:
+        import warnings
+
+        from kaohe.engine import reports
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            reports.write_chart(evaluation, args.chart, lang, by=args.chart_by)
+        for warning in caught:
+            print(f"kaohe: warning: {warning.message}", file=sys.stderr)
+        print(f"kaohe: wrote {args.chart}", file=sys.stderr)
     return 0
+
+
+def _write(path: str | None, text: str) -> None:
+    if path:
+        Path(path).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def _emit(args, result, text_fn) -> int:
+    """JSON or the readable text of a simulation, diff or register."""
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(text_fn(explain.language(args.lang)))
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    from kaohe.engine import simulate
+    from kaohe.engine.inputs import read_dataset
+
+    if not args.set and not args.changed:
+        raise KaoheError("nothing to simulate: give --set NAME=VALUE and/or --with CHANGED.yaml", code="simulate.nothing_changed")
+    loaded = _load(args)
+    as_of = args.as_of or dt.date.today()
+    impact = simulate.run(loaded.registry, args.ruleset, read_dataset(args.file), as_of, args.set, args.changed)
+    return _emit(args, impact, impact.text)
+
+
+def cmd_diff(args) -> int:
+    from kaohe.engine import diff
+
+    loaded = _load(args)
+    changes = diff.diff(diff.load_revision(args.a, loaded.registry, args.as_of),
+                        diff.load_revision(args.b, loaded.registry, args.as_of))
+    _emit(args, changes, changes.text)
+    return 1 if args.exit_code and not changes.empty else 0
+
+
+def cmd_questions(args) -> int:
+    from kaohe.engine import questions
+
+    loaded = _load(args)
+    found = questions.register(loaded.registry, args.ruleset)
+    return _emit(args, found, found.text)
 
 
 def cmd_import(args) -> int:
@@ -149,10 +216,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ruleset", required=True, help="ruleset id, e.g. guangdong")
     p.add_argument("--as-of", type=_date, help="evaluate as of this date (default: today); picks the revision in force")
     p.add_argument("--lang", default="zh", help="zh (default) or en")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json", "xlsx", "csv"), default="text",
+                   help="text report (default), JSON, an Excel workbook (summary + one sheet per school) or CSV")
+    p.add_argument("-o", "--output", help="write here instead of standard output (required for xlsx)")
     p.add_argument("--detail", choices=("full", "compact"), default="full", help="JSON detail: full explanation or verdict + failed rules")
+    p.add_argument("--chart", metavar="PNG", help="also draw the qualified share against its threshold as a PNG")
+    p.add_argument("--chart-by", choices=("school", "county"), default="school")
     _loading_options(p)
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("simulate", help="impact of a change before it is made: who changes verdict, by rule, county, school")
+    p.add_argument("file", help="records file: .json, .jsonl or .csv")
+    p.add_argument("--ruleset", required=True, help="the baseline ruleset id")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a parameter value to try (repeatable)")
+    p.add_argument("--with", dest="changed", metavar="CHANGED.yaml", help="a changed revision of the ruleset to compare with")
+    p.add_argument("--as-of", type=_date)
+    p.add_argument("--lang", default="zh")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    _loading_options(p)
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("diff", help="what changed between two revisions or rulesets, in policy terms")
+    p.add_argument("a", help="a ruleset id or a YAML file")
+    p.add_argument("b", help="a ruleset id or a YAML file")
+    p.add_argument("--as-of", type=_date, help="which revision an id means (default: today)")
+    p.add_argument("--lang", default="zh")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences")
+    _loading_options(p)
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("questions", help="the open-questions register: every ambiguous reading, the choice made, who decides")
+    p.add_argument("--ruleset", help="only this ruleset (default: all loaded)")
+    p.add_argument("--lang", default="zh")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    _loading_options(p)
+    p.set_defaults(func=cmd_questions)
 
     p = sub.add_parser("lint", help="check ruleset files: names, types, citations, translations, extends")
     p.add_argument("paths", nargs="+", help="YAML files or folders")
