@@ -204,6 +204,7 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
             rules[rule.level].append(rule)
             used.update(rule.inputs)
     used |= _names_in(resolved.rules, set(compiled_measures))  # also rules that failed to compile: no noise
+    used |= _member_filter_names(resolved.measures, set(compiled_measures))
     for measure in compiled_measures.values():
         used.update(measure.reads)
     for rule_list in rules.values():
@@ -316,6 +317,22 @@ def _dependency_order(names: list[str], resolved: Resolved, report) -> list[str]
 def _used_parameters(resolved: Resolved) -> set[str]:
     """Parameters named anywhere in measures, rules or templates."""
     return _names_in([resolved.measures, resolved.rules], set(resolved.parameters))
+
+
+def _member_filter_names(measure_specs: dict, names: set[str]) -> set[str]:
+    """Member measures a share or count filters on (`that: {qualified: true}`): used, though not by a rule."""
+    used: set[str] = set()
+    for spec in measure_specs.values():
+        for primitive in spec.values():
+            if not isinstance(primitive, dict) or primitive.get("of") not in ("teachers", "schools"):
+                continue
+            for key in ("where", "that"):
+                if isinstance(primitive.get(key), dict):
+                    used |= set(primitive[key]) & names
+            for mapping in primitive.get("where_any") or []:
+                if isinstance(mapping, dict):
+                    used |= set(mapping) & names
+    return used
 
 
 def _names_in(value, names: set[str]) -> set[str]:

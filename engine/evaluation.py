@@ -135,13 +135,14 @@ class Evaluator:
             memo[key] = found
         return found[0], values, found[1]
 
-    def teacher(self, teacher: Teacher, as_of: dt.date) -> TeacherResult:
-        verdict, values, outcomes = self._evaluate("teacher", teacher, None, as_of)
+    def teacher(self, teacher: Teacher, as_of: dt.date, school: School | None = None) -> TeacherResult:
+        """A teacher's measures may read their school's fields (`field: school.is_pilot`); alone, those are empty."""
+        verdict, values, outcomes = self._evaluate("teacher", teacher, school, as_of)
         return TeacherResult(teacher, verdict, values, outcomes, self.ruleset)
 
     def school(self, school: School, as_of: dt.date, teachers: list[TeacherResult] | None = None) -> SchoolResult:
         if teachers is None:
-            teachers = [self.teacher(t, as_of) for t in school.teachers]
+            teachers = [self.teacher(t, as_of, school) for t in school.teachers]
         verdict, values, outcomes = self._evaluate("school", school, teachers, as_of)
         return SchoolResult(school, verdict, values, outcomes, self.ruleset, teachers)
 

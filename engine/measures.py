@@ -341,7 +341,7 @@ class Compiler:
         by = body.get("by")
         if fields is None and by not in (None, "value"):
             raise MeasureError("plain-text items are counted as they are; leave out 'by'", path + ("by",))
-        if fields is not None and by not in fields:
+        if fields is not None and by not in fields and not (members is not None and by in members):
             raise MeasureError(f"'by' must name a field of the items: {', '.join(fields)}", path + ("by",))
         items, pred = self._items(of, members), self._combine(preds)
         if fields is None and pred is None and members is None:
@@ -350,10 +350,11 @@ class Compiler:
             def value(record, member_results=None):
                 return len(set(get(record)))
             return Measure(name, level, ex.NUMBER, {}, {}, "", value)
-        key = (lambda item: item) if fields is None else attrgetter(by)
+        # members (teachers of a school, schools of a region) are results: read the key from their record
+        key = (lambda item: item) if fields is None else _item_getter(by, fields, path + ("by",), members)
 
         def value(record, member_results=None):
-            return len({key(i) for i in items(record, member_results) if pred is None or pred(i)})
+            return len({key(i) for i in items(record, member_results) if pred is None or pred(i)} - {None})
         return Measure(name, level, ex.NUMBER, {}, {}, "", value)
 
     # -- sum with credits and caps
@@ -501,20 +502,20 @@ class Compiler:
         of, fields, members, preds, _ = self._predicate(level, inner, path)
         if fields is None:
             key = lambda item: item  # noqa: E731
-        elif by in fields:
-            key = lambda item: getattr(item, by)  # noqa: E731
+        elif by in fields or (members is not None and by in members):
+            key = _item_getter(by, fields, path + ("by",), members)
         else:
             raise MeasureError(f"'by' must name the field that holds the required item: {', '.join(fields)}", path + ("by",))
         pred = self._combine(preds)
-
-        get_items = attrgetter(of)
-        eq_get, eq_wanted = _equality(inner)
+        get_items = self._items(of, members)
+        # members are results, read through their record: the inline equality is for plain items only
+        eq_get, eq_wanted = _equality(inner) if members is None else (None, None)
 
         def value(record, member_results=None):
             if eq_get is not None:
-                present = {key(i) for i in get_items(record) if eq_get(i) == eq_wanted}
+                present = {key(i) for i in get_items(record, member_results) if eq_get(i) == eq_wanted}
             else:
-                present = {key(i) for i in get_items(record) if pred is None or pred(i)}
+                present = {key(i) for i in get_items(record, member_results) if pred is None or pred(i)}
             required = required_of(record)
             if not required:
                 return ()
@@ -602,6 +603,16 @@ class Compiler:
     # -- a field of the record
     def _field(self, name, level, body, path, types):
         fields = model_fields(RECORD_MODEL[level])
+        if level == "teacher" and isinstance(body, str) and body.startswith("school."):
+            # a teacher's school, when the teacher is evaluated within it (absent for a lone teacher)
+            school_field = body.split(".", 1)[1]
+            school_fields = model_fields(School)
+            if school_field not in school_fields or school_fields[school_field] in (ex.LIST, "table"):
+                raise MeasureError(f"'{body}': the school record has no plain field '{school_field}'", path,
+                                   ex.suggest(school_field, school_fields))
+            get = attrgetter(school_field)
+            return Measure(name, level, school_fields[school_field], {}, {}, "",
+                           lambda r, school=None: None if school is None else get(school))
         if isinstance(body, str) and body.startswith("counts."):
             key = body.split(".", 1)[1]
             return Measure(name, level, ex.NUMBER, {}, {}, "", lambda r, m=None: r.counts.get(key, 0))

@@ -112,3 +112,51 @@ def test_revision_is_a_content_hash(registry):
 
     other = dataclasses.replace(compiled.resolved, parameters={**changed, "min_ability_points": {**changed["min_ability_points"], "value": 4}})
     assert content_hash(other) != compiled.revision
+
+
+REGION_PROBE = """
+kaohe: 1
+id: probe-members
+version: "1"
+title: {zh: 探针, en: Probe}
+jurisdiction: {level: province, name: {zh: 省, en: Province}}
+effective: {from: "2020-01-01"}
+sources: {S: {title: 文件}}
+measures:
+  cities_with_pilots: {level: region, title: {zh: 有试点校的地市, en: Cities with pilots}, distinct_count: {of: schools, by: city_id, where: {is_pilot: true}}}
+  focus_missing: {level: region, title: {zh: 缺席的重点校, en: Focus schools missing}, missing: {each: [一中, 二中], in: schools, by: name}}
+  school_is_pilot: {level: teacher, title: {zh: 所在学校为试点校, en: In a pilot school}, field: school.is_pilot}
+rules:
+  - id: probe.region
+    level: region
+    title: {zh: 覆盖, en: Coverage}
+    require: cities_with_pilots >= 2 and len(focus_missing) == 0
+    explain: {pass: {zh: 是, en: yes}, fail: {zh: "缺 {focus_missing}", en: "missing {focus_missing}"}}
+    remedy: {zh: 补, en: fix}
+    cite: {source: S, clause: 一}
+  - id: probe.teacher
+    level: teacher
+    title: {zh: 试点校教师, en: Pilot-school teacher}
+    require: school_is_pilot
+    explain: {pass: {zh: 是, en: yes}, fail: {zh: 否, en: no}}
+    remedy: {zh: 补, en: fix}
+    cite: {source: S, clause: 一}
+"""
+
+
+def test_region_measures_read_their_schools_records():
+    from kaohe.engine.language import read_document, resolve
+    from kaohe.engine.records import Region, School
+
+    evaluator = Evaluator(compile_ruleset(resolve(read_document(REGION_PROBE, "probe.yaml"), lambda _: None)))
+    schools = [School(id="a", name="一中", city_id="c1", province_id="P", is_pilot=True, teachers=[complete_teacher(school_id="a")]),
+               School(id="b", name="三中", city_id="c2", province_id="P", is_pilot=True),
+               School(id="c", name="二中", city_id="c3", province_id="P", is_pilot=False)]
+    results = [evaluator.school(s, AS_OF) for s in schools]
+    region = evaluator.region(Region(id="P", level="province"), results[:2], AS_OF)
+    assert region.values["cities_with_pilots"] == 2 and region.values["focus_missing"] == ("二中",)
+    assert region.outcome_of("probe.region").explanation["zh"] == "缺 二中"
+    assert evaluator.region(Region(id="P", level="province"), results, AS_OF).status_of("probe.region") == "pass"
+    # a teacher evaluated within a school reads its fields; alone, the value is empty and the rule fails
+    assert results[0].teachers[0].status_of("probe.teacher") == "pass"
+    assert evaluator.teacher(complete_teacher(), AS_OF).status_of("probe.teacher") == "fail"

@@ -1,0 +1,93 @@
+"""The `kaohe` command as a user meets it: reports, JSON, lint, errors without tracebacks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kaohe.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "guangdong" / "dataset.json"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_report_shows_every_unmet_requirement_of_a_failing_teacher(capsys):
+    code, out, _ = run(capsys, "evaluate", "--ruleset", "guangdong", "--as-of", "2022-12-31", str(EXAMPLE))
+    assert code == 0
+    block = out.split("教师 ")[1:]
+    failing = [b for b in block if ": 不通过" in b.splitlines()[0]]
+    assert failing, "the example has failing teachers"
+    for teacher in failing:
+        assert "✗" in teacher
+        assert "实际: " in teacher and "要求: " in teacher and "还需: " in teacher and "依据: 004_6ea7855eae3d58ce.txt" in teacher
+    assert "还差 " in out and "学时" in out
+    assert out.rstrip().splitlines()[-1].startswith("汇总: 40/50 名教师通过, 1/3 所学校通过")
+
+
+def test_report_in_english(capsys):
+    code, out, _ = run(capsys, "evaluate", "--ruleset", "guangdong", "--as-of", "2022-12-31", "--lang", "en", str(EXAMPLE))
+    assert code == 0 and "Summary: 40/50 teachers pass" in out and "to do: " in out
+
+
+def test_json_output_is_the_documented_shape(capsys):
+    code, out, _ = run(capsys, "evaluate", "--ruleset", "guangdong", "--as-of", "2022-12-31", "--format", "json", str(EXAMPLE))
+    result = json.loads(out)
+    assert code == 0
+    assert result["result_version"] == "1" and result["ruleset"]["id"] == "guangdong" and len(result["ruleset"]["revision"]) == 12
+    assert result["as_of"] == "2022-12-31"
+    teacher = result["schools"][0]["teachers"][0]
+    assert set(teacher) == {"id", "school_id", "verdict", "verdict_text", "rules", "measures"}
+    school = result["schools"][2]
+    assert school["measures"]["qualified_share"]["how"] == {"numerator": 18, "denominator": 19, "not_meeting": ["GD-S00003-T0001"]}
+
+
+def test_bad_records_exit_2_with_record_and_field(capsys, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"schools": [{"id": "S", "teachers": [{"id": "T", "school_id": "S", "hours": [
+        {"category": "校本研修", "kind": "教学研讨", "hours": -1, "date": "2022-13-01"}]}]}]}), encoding="utf-8")
+    code, out, err = run(capsys, "evaluate", "--ruleset", "guangdong", str(bad))
+    assert code == 2 and "Traceback" not in err
+    assert "teacher T (schools[0].teachers[0]): hours[0].hours:" in err
+    assert "teacher T (schools[0].teachers[0]): hours[0].date:" in err
+
+
+def test_unknown_ruleset_and_date_out_of_force(capsys):
+    code, _, err = run(capsys, "evaluate", "--ruleset", "guangdon", str(EXAMPLE))
+    assert code == 2 and "no ruleset 'guangdon'" in err
+    code, _, err = run(capsys, "evaluate", "--ruleset", "guangdong", "--as-of", "2019-01-01", str(EXAMPLE))
+    assert code == 2 and "not in force" not in err and "no revision of 'guangdong' is in force on 2019-01-01" in err
+
+
+def test_lint_exit_codes(capsys, tmp_path):
+    code, out, _ = run(capsys, "lint", str(ROOT / "rulesets"))
+    assert code == 0 and out.strip().endswith(f"0 error(s), 0 warning(s) in {ROOT / 'rulesets'}")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((ROOT / "rulesets" / "guangdong.yaml").read_text(encoding="utf-8").replace(
+        "require: school_based_hours >= school_based_hours_required", "require: school_based_hour >= 25"), encoding="utf-8")
+    code, out, _ = run(capsys, "lint", str(broken))
+    assert code == 1
+    assert "unknown name 'school_based_hour' (did you mean 'school_based_hours'?) [ruleset.unknown_name]" in out
+
+
+def test_rulesets_lists_revision_and_period(capsys):
+    code, out, _ = run(capsys, "rulesets", "--format", "json")
+    rows = {row["id"]: row for row in json.loads(out)}
+    assert code == 0 and rows["guangdong"]["effective_from"] == "2022-04-14" and len(rows["guangdong"]["revision"]) == 12
+
+
+def test_schema_prints_json_schema(capsys):
+    code, out, _ = run(capsys, "schema")
+    assert code == 0 and json.loads(out)["title"] == "kaohe records v1"
+
+
+def test_console_script_is_installed():
+    run_ = subprocess.run([sys.executable, "-m", "kaohe.cli", "rulesets"], capture_output=True, text=True, timeout=120)
+    assert run_.returncode == 0 and "guangdong" in run_.stdout

@@ -1,0 +1,54 @@
+"""guangdong extends national: what it inherits, what it turns off, and that its own rules are untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from ruleset_cases import day, document, entry, evaluate, principal_led_team, school, teacher
+
+AS_OF = day("2022-12-31")
+GUANGDONG_YAML = Path(__file__).resolve().parents[2] / "rulesets" / "guangdong.yaml"
+
+
+def test_every_national_rule_is_inherited(registry):
+    national = {rule.id for rule in registry.get("national", AS_OF).all_rules()}
+    guangdong = {rule.id for rule in registry.get("guangdong", AS_OF).all_rules()}
+    assert national <= guangdong
+
+
+def test_guangdong_rules_are_its_own(registry):
+    """Every rule written in guangdong.yaml is compiled with its own title and citation, not the parent's."""
+    written = yaml.safe_load(GUANGDONG_YAML.read_text(encoding="utf-8"))["rules"]
+    compiled = registry.get("guangdong", AS_OF)
+    for rule in written:
+        assert compiled.rule(rule["id"]).title == rule["title"]
+        assert compiled.rule(rule["id"]).citation["source"] == "SEED-GD"
+
+
+def test_national_hour_rules_do_not_apply_to_the_school_based_ledger(registry):
+    """Guangdong records only 校本研修 hours (at most 25): the national total and share are not worked out."""
+    result = evaluate(registry.evaluator("guangdong", AS_OF),
+                      teacher(hours=[entry("校本研修", 5, kind="研修作业") for _ in range(5)]), AS_OF)
+    assert result.status_of("nat.teacher.practice-share") == "not_applicable"
+    assert result.status_of("nat.teacher.total-hours") == "not_applicable"
+    # the same teacher under national would be judged on the share
+    national = evaluate(registry.evaluator("national", AS_OF), teacher(hours=[entry("网络研修", 25)]), AS_OF)
+    assert national.status_of("nat.teacher.practice-share") == "fail"
+
+
+def test_plans_are_filed_under_guangdong_names(registry):
+    """The research plan is filed as 校本研修计划与考核方案; the IT plan is an item of the evidence checklist."""
+    evaluator = registry.evaluator("guangdong", AS_OF)
+    gd_names = school(documents=[document("校本研修计划与考核方案")])
+    national_names = school(documents=[document("学校信息化发展规划"), document("校本研修方案")])
+    assert evaluate(evaluator, gd_names, AS_OF).status_of("nat.school.plans-filed") == "pass"
+    assert evaluate(evaluator, national_names, AS_OF).status_of("nat.school.plans-filed") == "fail"
+
+
+def test_principal_led_team_is_checked_in_guangdong(registry):
+    evaluator = registry.evaluator("guangdong", AS_OF)
+    assert evaluate(evaluator, school(management_team=principal_led_team(4)), AS_OF).status_of(
+        "nat.school.team-led-by-principal") == "pass"
+    assert evaluate(evaluator, school(), AS_OF).status_of("nat.school.team-led-by-principal") == "fail"
