@@ -190,6 +190,18 @@ def cmd_rulesets(args) -> int:
     return 0
 
 
+def cmd_doc(args) -> int:
+    from kaohe.engine.policydoc import render_markdown
+
+    loaded = _load(args)
+    compiled = loaded.registry.get(args.ruleset, args.as_of)
+    text = render_markdown(compiled, [Path(p) for p in (args.features or ["features"])], lang=explain.language(args.lang))
+    _write(args.output, text)
+    if args.output:
+        print(f"kaohe: wrote {args.output}", file=sys.stderr)
+    return 0
+
+
 def cmd_schema(args) -> int:
     from kaohe.engine.records import json_schema
 
@@ -273,6 +285,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", default="zh")
     _loading_options(p)
     p.set_defaults(func=cmd_rulesets)
+
+    p = sub.add_parser("doc", help="render a ruleset and the scenarios that illustrate it as a Markdown policy document")
+    p.add_argument("--ruleset", required=True)
+    p.add_argument("--features", action="append", metavar="PATH", help="feature files or folders (default: features)")
+    p.add_argument("--as-of", type=_date)
+    p.add_argument("--lang", default="zh")
+    p.add_argument("-o", "--output", help="write here instead of standard output")
+    _loading_options(p)
+    p.set_defaults(func=cmd_doc)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the record format")
     p.set_defaults(func=cmd_schema)

@@ -14,6 +14,9 @@ AS_OF = dt.date(2022, 12, 31)
 sys.path.insert(0, str(ROOT / "examples"))
 sys.path.insert(0, str(ROOT / "tests"))  # shared record builders: gd_records
 
+# rule coverage of the policy specs: which rules were seen passing and failing (tests/bdd/coverage.py)
+pytest_plugins = ["bdd.coverage"]
+
 
 @pytest.fixture(scope="session")
 def loaded():
