@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     compiled = registry.get("guangdong", as_of)
     evaluator = registry.evaluator("guangdong", as_of)
     print(f"loaded and compiled the rulesets once in {time.perf_counter() - t0:.2f} s")
-    reference = make_reference(compiled.parameters)
+    reference = make_reference(compiled.parameters, registry.extensions.catalogues["GD"].classify)
 
     # agreement first: same verdicts, same failed rules
     mismatches = 0

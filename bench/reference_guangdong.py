@@ -9,8 +9,9 @@ policy. It lives in bench/ and is never used by kaohe itself.
 from __future__ import annotations
 
 
-def make_reference(params: dict):
-    """Build the hand-written evaluator over the ruleset's parameter values."""
+def make_reference(params: dict, classify_point):
+    """Build the hand-written evaluator over the ruleset's parameter values and the GD catalogue's
+    `classify(code)` (known | unverified | unlisted | outside)."""
     fixed = {"教学研讨": params["credit_teaching_discussion"], "研修作业": params["credit_research_homework"],
              "听课评课": params["credit_lesson_observation"]}
     offline_cap = params["offline_activity_cap"]
@@ -20,7 +21,6 @@ def make_reference(params: dict):
     formats = frozenset(params["allowed_upload_formats"])
     max_kb = params["max_upload_kb"]
     qualified = frozenset(params["qualified_results"])
-    verified = frozenset(params["verified_ability_points"])
 
     def evaluate(teacher) -> tuple[str, list[tuple[str, object, object]]]:
         failed = []
@@ -32,6 +32,8 @@ def make_reference(params: dict):
                 hours += fixed[entry.kind]
             elif entry.kind == "线下活动":
                 hours += min(entry.hours, offline_cap)
+            elif entry.kind == "平台认定学时":
+                hours += entry.hours
         hours = min(hours, hours_cap)
         if hours < hours_required:
             failed.append(("gd.teacher.school-based-hours", hours, hours_required))
@@ -65,12 +67,18 @@ def make_reference(params: dict):
                     not_ok += 1
         if not (ok >= 1 and not_ok == 0):
             failed.append(("gd.teacher.point-assessment", ok, "all qualified"))
-        verdict = "fail" if failed else "pass"
         if not teacher.research_group:
             failed.append(("gd.teacher.research-group", None, "a group"))
-        unverified = [p for p in teacher.ability_points if p not in verified]
-        if unverified:
-            failed.append(("gd.teacher.catalogue", unverified, "verified"))
+        kinds = [classify_point(p) for p in teacher.ability_points]
+        if "outside" in kinds:
+            failed.append(("gd.teacher.catalogue", [p for p, k in zip(teacher.ability_points, kinds) if k == "outside"], "GD points"))
+        required_failed = [f for f in failed if f[0] != "gd.teacher.research-group"]
+        if required_failed:
+            verdict = "fail"
+        elif "unverified" in kinds or "unlisted" in kinds:
+            verdict = "needs_review"
+        else:
+            verdict = "pass"
         return verdict, failed
 
     return evaluate

@@ -63,6 +63,11 @@ class Rule:
     constants: dict
     memo: dict = field(default_factory=dict)
 
+    @property
+    def never_applies(self) -> bool:
+        """Folded to not applicable by the parameters (a reading switched off): reads nothing."""
+        return isinstance(self.applies, ex.Const) and not self.applies.value
+
     def outcome(self, values: dict) -> Outcome:
         key = tuple([values.get(n) for n in self.inputs])  # list measures are tuples: hashable
         found = self.memo.get(key)
@@ -137,6 +142,10 @@ class CompiledRuleset:
     def revision(self) -> str:
         return self.resolved.revision
 
+    def with_overrides(self, overrides: dict[str, Any]) -> "CompiledRuleset":
+        """The same ruleset compiled with some parameters set otherwise (with the same plugins' extensions)."""
+        return compile_ruleset(self.resolved, overrides, self.extensions)
+
     def rule(self, rule_id: str) -> Rule:
         for rules in self.rules.values():
             for rule in rules:
@@ -210,19 +219,28 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
     for rule_list in rules.values():
         for rule in rule_list:
             used.update(rule.inputs)
+    # only what this document defines is its own to tidy: a parent's measure that a child leaves
+    # unused (it removed the rule) is not a mistake in the child
+    own = resolved.documents[0] if resolved.documents else None
+
+    def defined_here(kind, name):
+        origin = resolved.origins.get((kind, name))
+        return own is None or origin is None or origin.document is own
+
     for name, measure in compiled_measures.items():
-        if name not in used:
+        if name not in used and defined_here("measure", name):
             report("ruleset.unused_measure", f"measure '{name}' is not used by any rule", resolved.where("measure", name),
                    severity="warning")
     _check_member_rules(resolved, compiled_measures, rules, report)
     used_params = _used_parameters(resolved)
     for name in resolved.parameters:
-        if name not in used_params:
+        if name not in used_params and defined_here("parameter", name):
             report("ruleset.unused_parameter", f"parameter '{name}' is not used", resolved.where("parameter", name),
                    severity="warning")
     if errors:
         raise RulesetError(errors + warnings)
     labels = {level: {**DEFAULT_LABELS, **words} for level, words in resolved.labels.items()}
+    measures = _live_measures(measures, rules, resolved.measures)
     return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings,
                            overrides=dict(overrides or {}), extensions=extensions)
 
@@ -317,6 +335,30 @@ def _dependency_order(names: list[str], resolved: Resolved, report) -> list[str]
 def _used_parameters(resolved: Resolved) -> set[str]:
     """Parameters named anywhere in measures, rules or templates."""
     return _names_in([resolved.measures, resolved.rules], set(resolved.parameters))
+
+
+def _live_measures(measures: dict[str, list[Measure]], rules: dict[str, list[Rule]], specs: dict) -> dict[str, list[Measure]]:
+    """Only the measures some rule that can apply depends on, so evaluation computes nothing idle.
+
+    A rule folded to never apply (a reading switched off by a parameter) needs nothing; a share
+    over teachers needs the teacher measures its filters name; an expr needs what it reads."""
+    needed: set[str] = set()
+    for level_rules in rules.values():
+        for rule in level_rules:
+            if not rule.never_applies:
+                needed.update(rule.inputs)
+    by_name = {m.name: m for level_measures in measures.values() for m in level_measures}
+    frontier = list(needed)
+    while frontier:
+        name = frontier.pop()
+        measure = by_name.get(name)
+        if measure is None:
+            continue
+        more = set(measure.reads) | _member_filter_names({name: specs.get(name, {})}, set(by_name))
+        for other in more - needed:
+            needed.add(other)
+            frontier.append(other)
+    return {level: [m for m in level_measures if m.name in needed] for level, level_measures in measures.items()}
 
 
 def _member_filter_names(measure_specs: dict, names: set[str]) -> set[str]:
@@ -475,6 +517,12 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
             report("ruleset.missing_translation", f"rule '{rule_id}': expected needs zh and en", where("expected"))
             return None
         templates["expected"] = spec["expected"]
+    for lang in ("zh", "en"):
+        for name in _PLACEHOLDER.findall(spec["title"][lang]):
+            if name not in params:
+                report("ruleset.unknown_name", f"rule '{rule_id}' title.{lang}: '{{{name}}}' is not a parameter "
+                       "(a title may name parameters only)", where("title"), ex.suggest(name, params))
+                ok = False
     known = set(types) | _TEMPLATE_WORDS
     for key, template in templates.items():
         for lang in ("zh", "en"):
@@ -528,11 +576,18 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
     gap_fn = ex.to_closure(gap_tree, params) if gap_tree is not None else None
     expected_fn = _expected(templates.get("expected"), require, params, resolved, measures, inputs, constants)
     return Rule(
-        id=rule_id, level=level, title=spec["title"], severity=severity, citation=citation,
+        id=rule_id, level=level, title=render_title(spec["title"], params), severity=severity, citation=citation,
         require=require, applies=folded_applies, inputs=inputs,
         list_inputs=frozenset(n for n in inputs if types.get(n) == ex.LIST),
         matcher=matcher, actual_fn=actual_fn, actual_unit=unit, expected_fn=expected_fn, gap_fn=gap_fn,
         templates=templates, constants=constants)
+
+
+def render_title(title: dict, params: dict) -> dict:
+    """A title may name parameters ("校本研修累计{school_based_hours_required}学时"): filled once, here,
+    so a changed threshold changes the title with it."""
+    words = {lang: {n: ex.format_value(v, lang) for n, v in params.items()} for lang in ("zh", "en")}
+    return {lang: fill(title[lang], words[lang]) for lang in ("zh", "en")}
 
 
 def _template_params(templates: dict, params: dict) -> set[str]:

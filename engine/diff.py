@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compiler import CompiledRuleset
+from .compiler import CompiledRuleset, render_title
 from .errors import KaoheError, NoRevisionInForce, UnknownRuleset
 from .expressions import format_value
 from .language import LANGS, Resolved, read_path, resolve
@@ -179,7 +179,7 @@ def diff(a: Resolved | CompiledRuleset, b: Resolved | CompiledRuleset) -> Rulese
     for rule_id in _union(old_rules, new_rules):
         old, new = old_rules.get(rule_id), new_rules.get(rule_id)
         spec = new or old
-        title = spec.get("title") or {"zh": rule_id, "en": rule_id}
+        title = render_title(spec.get("title") or {"zh": rule_id, "en": rule_id}, vb if new is not None else va)
         if old is None or new is None:
             rules.append(RuleChange(rule_id, "added" if old is None else "removed", spec.get("level", ""), title))
             continue

@@ -109,7 +109,7 @@ class Evaluator:
             measures = tuple((m.name, m.value, m.primitive == "expr") for m in ruleset.measures[level])
             rules = tuple(ruleset.rules[level])
             required = tuple(r.severity == "required" for r in rules)
-            inputs = sorted({name for rule in rules for name in rule.inputs})
+            inputs = sorted({name for rule in rules if not rule.never_applies for name in rule.inputs})
             key = itemgetter(*inputs) if inputs else (lambda values: ())
             self._plan[level] = (measures, rules, required, key, {})
 

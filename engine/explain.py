@@ -86,6 +86,7 @@ def teacher_dict(result: TeacherResult, lang: str = "zh", detail: str = "full") 
     }
     if detail == "compact":
         out["failed_rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes) if o.status == "fail"]
+        out["review_rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes) if o.status == "needs_review"]
         return out
     out["rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes)]
     out["measures"] = measures_entry(result)
@@ -163,11 +164,13 @@ _WORDS = {
     "zh": {"ruleset": "规则集", "revision": "修订", "as_of": "评估日期", "school": "学校", "teacher": "教师",
            "region": "区域", "verdict": "结论", "actual": "实际", "required": "要求", "remedy": "还需",
            "clause": "依据", "summary": "汇总", "teachers_passing": "名教师通过", "schools_passing": "所学校通过",
-           "all_met": "全部要求均已满足", "failing_teachers": "未通过的教师", "advisory": "建议项"},
+           "all_met": "全部要求均已满足", "failing_teachers": "未通过的教师", "advisory": "建议项",
+           "review": "待人工复核"},
     "en": {"ruleset": "Ruleset", "revision": "revision", "as_of": "As of", "school": "School", "teacher": "Teacher",
            "region": "Region", "verdict": "verdict", "actual": "actual", "required": "required", "remedy": "to do",
            "clause": "clause", "summary": "Summary", "teachers_passing": "teachers pass", "schools_passing": "schools pass",
-           "all_met": "every requirement is met", "failing_teachers": "teachers failing", "advisory": "advisory"},
+           "all_met": "every requirement is met", "failing_teachers": "teachers failing", "advisory": "advisory",
+           "review": "needs review"},
 }
 
 
@@ -177,8 +180,13 @@ def _citation_text(citation: dict) -> str:
 
 
 def _failures(result: _Result, lang: str, indent: str) -> list[str]:
+    """Every unmet requirement, and every outcome a person must review."""
     w = _WORDS[lang]
     lines = []
+    for rule, outcome in zip(result.rules, result.outcomes):
+        if outcome.status == "needs_review":
+            lines.append(f"{indent}? {rule.title[lang]} [{w['review']}]: {outcome.explanation[lang]}")
+            lines.append(f"{indent}    {w['clause']}: {_citation_text(rule.citation)}")
     for rule, outcome in result.failed():
         mark = "✗" if rule.severity == "required" else "△"
         tag = f" [{w['advisory']}]" if rule.severity == "advisory" else ""
@@ -203,7 +211,7 @@ def text_report(evaluation: Evaluation, lang: str = "zh") -> str:
         for teacher in school.members:
             label = teacher.record.name or teacher.record.id
             verdict = ruleset.label("teacher", teacher.verdict, lang)
-            failed = teacher.failed()
+            failed = teacher.failed() or teacher.verdict != "pass"
             if not failed:
                 lines.append(f"  {w['teacher']} {label} [{teacher.record.id}]: {verdict}, {w['all_met']}")
                 continue

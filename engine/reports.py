@@ -36,7 +36,7 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "S
                 "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "AR PL UMing CN",
                 "Droid Sans Fallback")
 
-MARK = {"pass": "✓", "fail": "✗", "advisory": "△", "not_applicable": "—"}
+MARK = {"pass": "✓", "fail": "✗", "advisory": "△", "needs_review": "?", "not_applicable": "—"}
 
 _WORDS = {
     "zh": {
@@ -233,8 +233,9 @@ def write_csv(evaluation: Evaluation, path_or_stream: str | Path | IO[str], lang
 
 # ---- Excel -------------------------------------------------------------------------------------------
 
-_FILLS = {"header": "D9E1F2", "pass": "E2EFDA", "fail": "FFC7CE", "advisory": "FFEB9C", "not_applicable": "EDEDED"}
-_FONTS = {"pass": "375623", "fail": "9C0006", "advisory": "7F6000", "not_applicable": "595959"}
+_FILLS = {"header": "D9E1F2", "pass": "E2EFDA", "fail": "FFC7CE", "advisory": "FFEB9C", "needs_review": "DDEBF7",
+          "not_applicable": "EDEDED"}
+_FONTS = {"pass": "375623", "fail": "9C0006", "advisory": "7F6000", "needs_review": "1F4E78", "not_applicable": "595959"}
 CELL_CAP = 40  # widest a wrapped text column grows, in character widths
 HEADER_CAP = 18
 
@@ -244,6 +245,8 @@ def _cell_mark(rule: Rule, status: str, outcome, lang: str) -> tuple[str, str]:
         return MARK["pass"], "pass"
     if status == "not_applicable":
         return MARK["not_applicable"], "not_applicable"
+    if status == "needs_review":  # a person decides: say what to look at, not a remedy
+        return f"{MARK['needs_review']} {outcome.explanation[lang]}", "needs_review"
     key = "fail" if rule.severity == "required" else "advisory"
     words = outcome.remedy[lang] if outcome.remedy else outcome.explanation[lang]
     return f"{MARK[key]} {words}", key
@@ -493,7 +496,7 @@ def _school_sheet(ws, school: SchoolResult, ruleset: CompiledRuleset, lang: str,
         verdict.font = st["font"]["pass" if teacher.verdict == "pass" else "fail"]
         for i, (rule, outcome) in enumerate(zip(teacher.rules, teacher.outcomes)):
             text, key = _cell_mark(rule, outcome.status, outcome, lang)
-            cell = sheet.put(row, fixed + 1 + i, text, wrap=key in ("fail", "advisory"), cap=CELL_CAP)
+            cell = sheet.put(row, fixed + 1 + i, text, wrap=key in ("fail", "advisory", "needs_review"), cap=CELL_CAP)
             cell.fill, cell.font, cell.border = st["fill"][key], st["font"][key], st["border"]
             cell.alignment = st["center"] if key in ("pass", "not_applicable") else st["wrap"]
     ws.freeze_panes = ws.cell(row=header + 1, column=3)

@@ -58,7 +58,7 @@ def test_a_rule_section_shows_requirement_parameters_readings_citation_and_scena
     assert "「确认个人校本研修活动是否累计25学时或以上」" in section
     assert "- **整改提示**: 还差 〈差额〉: 请联系教研组长" in section
     assert "场景大纲: 线下活动每次最多计10学时, 次数不限" in section
-    advisory = sections(document)["gd.teacher.catalogue"]
+    advisory = sections(document)["gd.teacher.research-group"]
     assert "- **性质**: 建议项 (只作提示, 不影响结论)" in advisory
 
 

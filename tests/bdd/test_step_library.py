@@ -127,7 +127,7 @@ def guangdong_world(kaohe_rulesets) -> World:
 def test_rule_lists_are_cut_at_whole_titles_even_when_titles_hold_the_enumeration_comma(guangdong_world):
     rules = guangdong_world.rules_in("教研组有专题研修计划、教研组有组长、研修计划和教学案例", "school")
     assert [r.id for r in rules] == ["nat.school.research-group-plans", "gd.school.research-groups"]
-    rules = guangdong_world.rules_in("提升总结为doc、docx或pdf且不超过2048KB、gd.teacher.catalogue", "teacher")
+    rules = guangdong_world.rules_in("提升总结为doc、docx、pdf格式且不超过2048KB、gd.teacher.catalogue", "teacher")
     assert [r.id for r in rules] == ["gd.teacher.summary-files", "gd.teacher.catalogue"]
 
 

@@ -240,7 +240,7 @@ class World:
         return rule
 
     def rules_in(self, text: str, level: str) -> list[Rule]:
-        """Rules named in a 、-separated list. Titles may hold 、 themselves (提升总结为doc、docx或pdf…),
+        """Rules named in a 、-separated list. Titles may hold 、 themselves (提升总结为doc、docx、pdf格式…),
         so the text is cut where the pieces are whole rule names, not at every 、."""
         compiled = self.require_ruleset()
         names = {n: r for r in compiled.all_rules() for n in (r.id, r.title["zh"], r.title["en"])}

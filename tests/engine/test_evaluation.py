@@ -75,7 +75,7 @@ def test_school_lists_the_teachers_failing_each_rule(guangdong):
 
 def test_parameter_override_changes_verdicts_without_touching_the_original(registry):
     compiled = registry.get("guangdong", AS_OF)
-    lowered = Evaluator(compile_ruleset(compiled.resolved, {"school_based_hours_required": 20}))
+    lowered = Evaluator(compiled.with_overrides({"school_based_hours_required": 20}))
     hours = [{"category": "校本研修", "kind": "研修作业", "hours": 5, "date": "2022-05-01"}] * 4  # 20 h
     teacher = complete_teacher(hours=hours)
     assert lowered.teacher(teacher, AS_OF).status_of("gd.teacher.school-based-hours") == "pass"
@@ -84,7 +84,7 @@ def test_parameter_override_changes_verdicts_without_touching_the_original(regis
 
 def test_reading_switched_off_by_parameter_makes_rule_not_applicable(registry):
     compiled = registry.get("guangdong", AS_OF)
-    off = Evaluator(compile_ruleset(compiled.resolved, {"point_assessment_in_teacher_verdict": False}))
+    off = Evaluator(compiled.with_overrides({"point_assessment_in_teacher_verdict": False}))
     result = off.teacher(complete_teacher(assessments=[]), AS_OF)
     assert result.status_of("gd.teacher.point-assessment") == "not_applicable"
     assert result.verdict == "pass"

@@ -72,7 +72,7 @@ def test_chinese_text(gd_ruleset, changed):
     assert "  allowed_upload_formats (提升总结允许的文件格式)：doc、docx、pdf → doc、docx、pdf、wps" in lines
     assert f"  {PLAN_RULE} (已上传个人信息技术应用能力提升计划) [措辞修改]" in lines
     assert "    title.zh: 上传个人提升计划 → 已上传个人信息技术应用能力提升计划" in lines
-    assert f"  {HOURS_RULE} (校本研修累计25学时) [判定条件修改]" in lines
+    assert f"  {HOURS_RULE} (校本研修累计20学时) [判定条件修改]" in lines  # the title names its parameter
     assert "    require: school_based_hours >= school_based_hours_required → school_based_hours > school_based_hours_required" in lines
 
 

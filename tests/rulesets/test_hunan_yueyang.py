@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from kaohe.engine.compiler import compile_ruleset
 from kaohe.engine.evaluation import Evaluator
 
 from ruleset_cases import (Case, check_every_rule_passes_and_fails, dataset, day, document, entry, evaluate, group,
@@ -133,7 +132,7 @@ def test_workshop_wording(registry):
 
 def test_reading_exact_hours(registry):
     """§7 Q3: under the exact reading, 70 workshop hours no longer meet the 60 h figure, and 90 h not the 80 h."""
-    exact = Evaluator(compile_ruleset(registry.get(RULESET, AS_OF).resolved, {"hours_exact": True}))
+    exact = Evaluator(registry.get(RULESET, AS_OF).with_overrides({"hours_exact": True}))
     result = evaluate(exact, teacher(hours=training(workshop=70)), AS_OF)
     assert result.status_of("yy.teacher.workshop-hours") == "fail"
     assert result.status_of("yy.teacher.total-hours") == "fail"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from kaohe.engine.compiler import compile_ruleset
 from kaohe.engine.evaluation import Evaluator
 
 from ruleset_cases import (Case, artefact, assessment, check_every_rule_passes_and_fails, day, document, entry,
@@ -139,7 +138,7 @@ def test_excellent_cases_wording(registry):
 
 
 def _variant(registry, **overrides):
-    return Evaluator(compile_ruleset(registry.get(RULESET, AS_OF).resolved, overrides))
+    return Evaluator(registry.get(RULESET, AS_OF).with_overrides(overrides))
 
 
 def test_reading_exactly_three_micro_abilities(registry):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from kaohe.engine.compiler import compile_ruleset
 from kaohe.engine.evaluation import Evaluator
 
 from ruleset_cases import (Case, check_every_rule_passes_and_fails, dataset, day, document, entry, evaluate, group,
@@ -129,7 +128,7 @@ def test_practice_share_wording(registry):
 
 
 def _variant(registry, **overrides):
-    return Evaluator(compile_ruleset(registry.get(RULESET, AS_OF).resolved, overrides))
+    return Evaluator(registry.get(RULESET, AS_OF).with_overrides(overrides))
 
 
 def test_reading_team_size_for_every_school(registry):
