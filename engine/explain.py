@@ -56,13 +56,23 @@ _SCALARS = (int, float, str, bool, type(None))
 def measures_entry(result: _Result, detail: bool = True) -> dict:
     out = {}
     values, record, members = result.values, result.record, result.members or None
-    for name, unit, explain_how in _measure_layout(result.ruleset, result.level):
+    for name, unit, explain_how, shared in _measure_layout(result.ruleset, result.level):
         value = values[name]
+        if explain_how is None or not detail:
+            # depends on the value alone: one read-only entry per distinct value, like the rule entries
+            entry = shared.get(value)
+            if entry is None:
+                entry = {"value": value if isinstance(value, _SCALARS) else _json_value(value)}
+                if unit:
+                    entry["unit"] = unit
+                if len(shared) < 4096:
+                    shared[value] = entry
+            out[name] = entry
+            continue
         entry = {"value": value if isinstance(value, _SCALARS) else _json_value(value)}
         if unit:
             entry["unit"] = unit
-        if detail and explain_how is not None:
-            entry["how"] = explain_how(record, members, value)
+        entry["how"] = explain_how(record, members, value)
         out[name] = entry
     return out
 
@@ -70,67 +80,43 @@ def measures_entry(result: _Result, detail: bool = True) -> dict:
 def _measure_layout(ruleset: CompiledRuleset, level: str) -> tuple:
     layout = ruleset.layouts.get(level)
     if layout is None:
-        layout = tuple((m.name, m.unit.get("zh") if m.unit else None, m.detail) for m in ruleset.measures[level])
+        layout = tuple((m.name, m.unit.get("zh") if m.unit else None, m.detail, {}) for m in ruleset.measures[level])
         ruleset.layouts[level] = layout
     return layout
 
 
-def teacher_dict(result: TeacherResult, lang: str = "zh", detail: str = "full") -> dict:
-    ruleset = result.ruleset
-    rules = ruleset.rules["teacher"]
-    out = {
-        "id": result.record.id,
-        "school_id": result.record.school_id,
-        "verdict": result.verdict,
-        "verdict_text": ruleset.label("teacher", result.verdict, lang),
-    }
+def _judged(result: _Result, out: dict, lang: str, detail: str) -> dict:
+    """The verdict and the rules behind it: compact (what fails or needs review) or full (every rule, the measures)."""
+    out["verdict"] = result.verdict
+    out["verdict_text"] = result.ruleset.label(result.level, result.verdict, lang)
+    pairs = list(zip(result.rules, result.outcomes))
     if detail == "compact":
-        out["failed_rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes) if o.status == "fail"]
-        out["review_rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes) if o.status == "needs_review"]
-        return out
-    out["rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes)]
-    out["measures"] = measures_entry(result)
+        out["failed_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "fail"]
+        out["review_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "needs_review"]
+    else:
+        out["rules"] = [rule_entry(r, o, lang) for r, o in pairs]
+        out["measures"] = measures_entry(result)
     return out
 
 
+def teacher_dict(result: TeacherResult, lang: str = "zh", detail: str = "full") -> dict:
+    return _judged(result, {"id": result.record.id, "school_id": result.record.school_id}, lang, detail)
+
+
 def school_dict(result: SchoolResult, lang: str = "zh", detail: str = "full") -> dict:
-    ruleset = result.ruleset
-    rules = ruleset.rules["school"]
-    out = {
-        "id": result.record.id,
-        "name": result.record.name,
-        "verdict": result.verdict,
-        "verdict_text": ruleset.label("school", result.verdict, lang),
-        "teacher_count": len(result.members),
-        "teachers_passing": sum(1 for t in result.members if t.verdict == "pass"),
-    }
-    if detail == "compact":
-        out["failed_rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes) if o.status == "fail"]
-    else:
-        out["rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes)]
-        out["measures"] = measures_entry(result)
+    out = _judged(result, {"id": result.record.id, "name": result.record.name}, lang, detail)
+    out["teacher_count"] = len(result.members)
+    out["teachers_passing"] = sum(1 for t in result.members if t.verdict == "pass")
+    if detail != "compact":
         out["failing_teachers"] = {k: v for k, v in result.failing_teachers().items() if v}
     out["teachers"] = [teacher_dict(t, lang, detail) for t in result.members]
     return out
 
 
 def region_dict(result: RegionResult, lang: str = "zh", detail: str = "full") -> dict:
-    ruleset = result.ruleset
-    rules = ruleset.rules["region"]
-    out = {
-        "id": result.record.id,
-        "level": result.record.level,
-        "name": result.record.name,
-        "verdict": result.verdict,
-        "verdict_text": ruleset.label("region", result.verdict, lang),
-        "schools": [s.record.id for s in result.members],
-        "schools_passing": sum(1 for s in result.members if s.verdict == "pass"),
-    }
-    if detail == "compact":
-        out["failed_rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes) if o.status == "fail"]
-    else:
-        out["rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes)]
-        out["measures"] = measures_entry(result)
+    out = _judged(result, {"id": result.record.id, "level": result.record.level, "name": result.record.name}, lang, detail)
+    out["schools"] = [s.record.id for s in result.members]
+    out["schools_passing"] = sum(1 for s in result.members if s.verdict == "pass")
     return out
 
 

@@ -681,9 +681,18 @@ class Compiler:
             raise MeasureError("'find' is outside or review", path + ("find",))
         get = attrgetter(each)
         classify = catalogue.classify
+        seen: dict[str, str] = {}  # code -> its class: the same few codes recur across a province
+
+        def kind_of(code):
+            kind = seen.get(code)
+            if kind is None:
+                kind = classify(code)
+                if len(seen) < 65536:
+                    seen[code] = kind
+            return kind
 
         def value(record, member_results=None):
-            return tuple(dict.fromkeys(code for code in get(record) if classify(code) in wanted))
+            return tuple(dict.fromkeys(code for code in get(record) if kind_of(code) in wanted))
 
         def detail(record, member_results=None, found=None):
             return {"catalogue": catalogue.namespace, "complete": catalogue.complete,

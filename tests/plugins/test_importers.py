@@ -58,6 +58,9 @@ def test_guangdong_review_list(tmp_path, capsys, writer, suffix, guangdong):
     result = guangdong.teacher(dataset.schools[0].teachers[1], dt.date(2022, 12, 31))
     assert result.status_of("gd.teacher.improvement-plan") == "pass"
     assert result.status_of("gd.teacher.point-summaries") == "pass"
+    assert result.status_of("gd.teacher.school-based-hours") == "pass"  # 25/25 credited as the platform reported
+    # the export does not name the points: the placeholders are for a person to review, not a silent verdict
+    assert result.status_of("gd.teacher.catalogue") == "needs_review"
 
 
 def test_guangdong_bad_cell_names_the_line(tmp_path, capsys):
