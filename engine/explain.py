@@ -55,7 +55,9 @@ _SCALARS = (int, float, str, bool, type(None))
 
 def measures_entry(result: _Result, detail: bool = True) -> dict:
     out = {}
-    values, record, members = result.values, result.record, result.members or None
+    # a school with no teachers still has an (empty) group: a share of it is "none of none", not a crash
+    values, record = result.values, result.record
+    members = None if result.level == "teacher" else result.members
     for name, unit, explain_how, shared in _measure_layout(result.ruleset, result.level):
         value = values[name]
         if explain_how is None or not detail:

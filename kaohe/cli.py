@@ -202,6 +202,14 @@ def cmd_doc(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from kaohe.api.server import serve
+
+    serve(args.host, args.port, args.workers, args.rulesets, args.plugin, args.keys_file,
+          allow_anonymous=args.allow_anonymous, access_log=args.access_log, log_level=args.log_level)
+    return 0
+
+
 def cmd_schema(args) -> int:
     from kaohe.engine.records import json_schema
 
@@ -294,6 +302,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write here instead of standard output")
     _loading_options(p)
     p.set_defaults(func=cmd_doc)
+
+    p = sub.add_parser("serve", help="run the evaluation API (FastAPI on uvicorn); docs at /docs")
+    p.add_argument("--host", default=os.environ.get("KAOHE_API_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("KAOHE_API_PORT", "8000")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("KAOHE_API_WORKERS", "1")),
+                   help="worker processes (durable_rules is single-threaded per process)")
+    p.add_argument("--keys-file", help="file of API key hashes (env KAOHE_API_KEYS_FILE); "
+                   "make one with: python -m kaohe.api.keys new NAME")
+    p.add_argument("--allow-anonymous", action="store_true", default=None,
+                   help="serve without API keys on a non-loopback address (loopback without keys is allowed, with a warning)")
+    p.add_argument("--access-log", action="store_true")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument("--rulesets", action="append", default=[], metavar="PATH",
+                   help="also load rulesets from this YAML file or folder (env KAOHE_RULESETS)")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="also enable this plugin module or file (env KAOHE_PLUGINS)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the record format")
     p.set_defaults(func=cmd_schema)

@@ -5,9 +5,13 @@ is recorded from its results: for each rule, the statuses it came out with and a
 showed them. At the end of the run the report lists, per ruleset, the rules never seen failing and
 never seen passing, and is written as JSON (default `out/rule-coverage.json`).
 
-Like OPA's `opa test --coverage --threshold`, the run fails when a ruleset the specs used has its
-*required* rules seen passing and failing in fewer than THRESHOLD percent of the (rule, pass) and
-(rule, fail) pairs; the default threshold is 100: every required rule must be seen both ways.
+Like OPA's `opa test --coverage --threshold`, the run fails when a ruleset has its *required* rules
+seen passing and failing in fewer than THRESHOLD percent of the (rule, pass) and (rule, fail) pairs;
+the default threshold is 100: every required rule must be seen both ways. The rulesets checked are
+every built-in ruleset (those kaohe's default plugins load: a built-in ruleset that no scenario
+evaluates fails the run, as a ruleset without features) and any other ruleset the specs use; with
+the rulesets setting `used`, only the rulesets the specs use. Built-in rulesets are expected only
+when the run holds policy-spec scenarios at all (running `tests/engine` alone reports nothing).
 Advisory rules are reported, not enforced. A rule whose `applies_when` is false under the ruleset's
 own parameters (an inherited national hour rule where the ledger holds only school-based hours) can
 only be 不适用: it is listed as never applicable and left out of the count. Evaluations under a
@@ -16,9 +20,10 @@ as written. A partial run (-k, -m, --lf, node ids) reports but does not enforce,
 every scenario.
 
 Settings, first found wins: the command-line options (when the plugin is loaded at start-up, e.g.
-`pytest tests/bdd`), then the environment (KAOHE_RULE_COVERAGE, KAOHE_RULE_COVERAGE_JSON), then
-the ini options (kaohe_rule_coverage, kaohe_rule_coverage_json). The threshold is a percentage, or
-`off` to report without enforcing.
+`pytest tests/bdd`), then the environment (KAOHE_RULE_COVERAGE, KAOHE_RULE_COVERAGE_JSON,
+KAOHE_RULE_COVERAGE_RULESETS), then the ini options (kaohe_rule_coverage, kaohe_rule_coverage_json,
+kaohe_rule_coverage_rulesets). The threshold is a percentage, or `off` to report without enforcing;
+the rulesets are `built-in` (the default) or `used`.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ import pytest
 PLUGIN_NAME = "kaohe-rule-coverage"
 DEFAULT_THRESHOLD = "100"
 DEFAULT_JSON = "out/rule-coverage.json"
+DEFAULT_RULESETS = "built-in"
+RULESET_CHOICES = ("built-in", "used")
 EXAMPLES_KEPT = 3
 STATUSES = ("pass", "fail", "needs_review", "not_applicable")
 
@@ -55,8 +62,14 @@ def pytest_addoption(parser) -> None:
                              f"failing in at least PERCENT%% of cases (default {DEFAULT_THRESHOLD}); 'off' only reports")
         group.addoption("--kaohe-rule-coverage-json", dest="kaohe_rule_coverage_json", default=None, metavar="PATH",
                         help=f"where to write the rule-coverage report (default {DEFAULT_JSON}, under the rootdir)")
+        group.addoption("--kaohe-rule-coverage-rulesets", dest="kaohe_rule_coverage_rulesets", default=None,
+                        choices=RULESET_CHOICES,
+                        help="which rulesets must be covered: 'built-in' (default: every ruleset of kaohe's default "
+                             "plugins, and any other the specs use) or 'used' (only the rulesets the specs use)")
         parser.addini("kaohe_rule_coverage", "rule-coverage threshold in percent, or off", default=DEFAULT_THRESHOLD)
         parser.addini("kaohe_rule_coverage_json", "rule-coverage report path", default=DEFAULT_JSON)
+        parser.addini("kaohe_rule_coverage_rulesets", "rulesets that must be covered: built-in or used",
+                      default=DEFAULT_RULESETS)
     except ValueError:  # already added: the plugin is loaded both at start-up and by the bdd conftest
         pass
 
@@ -97,6 +110,16 @@ def _setting(config, option: str, env: str, ini: str, default: str) -> str:
     return str(value if value is not None else default)
 
 
+def builtin_rulesets() -> tuple[dict[str, list], list[str]]:
+    """Every revision of every ruleset kaohe's default plugins load ({id: [compiled, …]}), and the
+    problems of any that did not load. Entry-point plugins (a third party's) are left out."""
+    from kaohe.plugins.manager import DEFAULT_PLUGINS, build_registry
+
+    loaded = build_registry(entry_points=False, defaults=DEFAULT_PLUGINS)
+    found = {rid: loaded.registry.revisions(rid) for rid in loaded.registry.ids()}
+    return found, [f"{p.plugin}: {p.reason}" for p in loaded.problems]
+
+
 def _is_scenario(item) -> bool:
     from pytest_bdd.scenario import scenario_wrapper_template_registry
 
@@ -113,21 +136,55 @@ class RuleCoverage:
         self.partial: list[str] = []
         self.scenarios_run = 0
         self.failure: str | None = None
+        self.expected_added = False
+        self.load_problems: list[str] = []
 
     # ---- recording ------------------------------------------------------------------------------
-    def _ruleset(self, compiled, variant: bool = False) -> dict:
+    def _data(self, compiled) -> dict:
         data = self.rulesets.get(compiled.id)
         if data is None:
-            data = self.rulesets[compiled.id] = {"title": compiled.resolved.title.get("zh"), "revisions": [],
-                                                 "revisions_with_changed_parameters": [], "rules": {}, "evaluations": 0}
+            data = self.rulesets[compiled.id] = {"title": compiled.resolved.title.get("zh"), "built_in": False,
+                                                 "revisions": [], "revisions_with_changed_parameters": [],
+                                                 "rules": {}, "evaluations": 0}
+        return data
+
+    @staticmethod
+    def _add_rules(data: dict, compiled) -> None:
+        for rule in compiled.all_rules():
+            data["rules"].setdefault(rule.id, {
+                "id": rule.id, "level": rule.level, "severity": rule.severity, "title": rule.title.get("zh"),
+                "never_applies": never_applies(rule), "seen": {}, "variant": {}, "asserted": False})
+
+    def _ruleset(self, compiled, variant: bool = False) -> dict:
+        data = self._data(compiled)
         revisions = data["revisions_with_changed_parameters" if variant else "revisions"]
         if compiled.revision not in revisions:
             revisions.append(compiled.revision)
-            for rule in compiled.all_rules():
-                data["rules"].setdefault(rule.id, {
-                    "id": rule.id, "level": rule.level, "severity": rule.severity, "title": rule.title.get("zh"),
-                    "never_applies": never_applies(rule), "seen": {}, "variant": {}, "asserted": False})
+            self._add_rules(data, compiled)
         return data
+
+    def expect(self, compiled) -> None:
+        """A ruleset that must be covered whether or not a scenario uses it (every rule of this revision)."""
+        data = self._data(compiled)
+        data["built_in"] = True
+        self._add_rules(data, compiled)
+
+    def rulesets_setting(self) -> str:
+        raw = _setting(self.config, "kaohe_rule_coverage_rulesets", "KAOHE_RULE_COVERAGE_RULESETS",
+                       "kaohe_rule_coverage_rulesets", DEFAULT_RULESETS).strip().lower()
+        if raw not in RULESET_CHOICES:
+            raise pytest.UsageError(f"kaohe rule coverage rulesets: '{raw}' is not one of {', '.join(RULESET_CHOICES)}")
+        return raw
+
+    def _add_expected(self) -> None:
+        """The built-in rulesets, once, when the run holds policy-spec scenarios (and the setting is built-in)."""
+        if self.expected_added or not self.scenarios_run or self.rulesets_setting() != "built-in":
+            return
+        self.expected_added = True
+        found, self.load_problems = builtin_rulesets()
+        for revisions in found.values():
+            for compiled in revisions:
+                self.expect(compiled)
 
     def record(self, compiled, result, scenario: str, variant: bool = False) -> None:
         """Every rule outcome of `result` (a teacher, school or region result), seen in `scenario`."""
@@ -145,6 +202,10 @@ class RuleCoverage:
         entry = self._ruleset(compiled, variant)["rules"].get(rule_id)
         if entry is not None:
             entry["asserted"] = True
+
+    def pytest_sessionstart(self, session) -> None:
+        self.threshold()  # a bad setting is a usage error before anything runs, not after
+        self.rulesets_setting()
 
     # ---- which scenarios ran ---------------------------------------------------------------------------
     def pytest_deselected(self, items) -> None:
@@ -172,8 +233,11 @@ class RuleCoverage:
 
     def summary(self) -> dict:
         threshold = self.threshold()
+        self._add_expected()
         out = {"threshold": threshold, "enforced": threshold is not None and not self.partial,
-               "partial_run": self.partial, "scenarios_run": self.scenarios_run, "rulesets": {}}
+               "rulesets_checked": self.rulesets_setting(), "partial_run": self.partial,
+               "scenarios_run": self.scenarios_run, "built_in_rulesets_not_loaded": self.load_problems,
+               "rulesets": {}}
         for rid, data in sorted(self.rulesets.items()):
             rules = list(data["rules"].values())
             required = [r for r in rules if r["severity"] == "required" and not r["never_applies"]]
@@ -181,6 +245,7 @@ class RuleCoverage:
             percent = 100.0 if not required else round(100.0 * sides / (2 * len(required)), 1)
             out["rulesets"][rid] = {
                 "title": data["title"],
+                "built_in": data["built_in"],
                 "revisions": data["revisions"],
                 "revisions_with_changed_parameters": data["revisions_with_changed_parameters"],
                 "evaluations": data["evaluations"],
@@ -207,9 +272,13 @@ class RuleCoverage:
         threshold = summary["threshold"]
         if threshold is None:
             return []
-        short = []
+        short = [f"built-in ruleset did not load: {problem}" for problem in summary["built_in_rulesets_not_loaded"]]
         for rid, data in summary["rulesets"].items():
-            if data["evaluations"] and data["percent"] < threshold:
+            if not data["evaluations"] and data["built_in"]:
+                short.append(f"{rid}: no scenario evaluates this built-in ruleset under its own parameters "
+                             f"(write features/{rid}/*.feature); "
+                             f"0 of {data['required_outcomes']} required rule outcomes seen")
+            elif data["evaluations"] and data["percent"] < threshold:
                 required = {r["id"] for r in data["rules"] if r["severity"] == "required" and not r["never_applies"]}
                 missing = [f"{i} (never failing)" for i in data["never_failing"] if i in required]
                 missing += [f"{i} (never passing)" for i in data["never_passing"] if i in required]
@@ -247,7 +316,13 @@ class RuleCoverage:
         summary = self.summary()
         write = terminalreporter.write_line
         terminalreporter.section("kaohe rule coverage (规则覆盖)")
+        for problem in summary["built_in_rulesets_not_loaded"]:
+            write(f"built-in ruleset did not load: {problem}")
         for rid, data in summary["rulesets"].items():
+            if not data["evaluations"]:
+                write(f"{rid}: no scenario evaluates this ruleset (没有场景评估这一规则集), {len(data['rules'])} rules, "
+                      f"{data['required_rules']} required" + (" [built-in]" if data["built_in"] else ""))
+                continue
             write(f"{rid}: {data['required_outcomes_seen']}/{data['required_outcomes']} required rule outcomes seen "
                   f"({data['percent']}%), {len(data['rules'])} rules, {data['evaluations']} evaluations")
             by_id = {r["id"]: r for r in data["rules"]}

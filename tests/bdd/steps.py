@@ -186,8 +186,13 @@ def _(world: World, ruleset: str, as_of: dt.date):
     world.adopt(ruleset, as_of)
 
 
-@step("given", '参数 "{name}" 改为 "{value}"', help="按另一种读法: 是/否、数字、用 、 分隔的列表或文字")
+@step("given", '参数 "{name}" 改为 "{value}"', help="按另一种读法: 是/否、数字、日期 (YYYY-MM-DD)、用 、 分隔的列表或文字")
 def _(world: World, name: str, value: str):
+    override_parameter(world, name, value)
+
+
+def override_parameter(world: World, name: str, value: str) -> None:
+    """A parameter read another way; the text is typed like the parameter's own value."""
     compiled = world.require_ruleset()
     if name not in compiled.parameters:
         known = "、".join(compiled.parameters)
@@ -198,6 +203,8 @@ def _(world: World, name: str, value: str):
             typed: Any = tables.yes_no(value)
         elif isinstance(current, (int, float)):
             typed = tables.number(value)
+        elif isinstance(current, dt.date):
+            typed = tables.date(value)
         elif isinstance(current, (list, tuple)):
             typed = tables.items(value)
         else:
@@ -376,11 +383,19 @@ def _(world: World, school: str):
     world.school(school).pop("self_score", None)
 
 
-@step("given", '学校 "{school}" 的信息化管理团队如下:')
+def team_members(datatable) -> list[TeamMember]:
+    """The members of a team table; a row with 人数 n makes <姓名>1 … <姓名>n (0: none)."""
+    team = []
+    for n, row in enumerate(tables.TEAM.rows(datatable), start=1):
+        times = row.pop("times", 1)
+        names = [row["name"]] if times == 1 else [f"{row['name']}{i}" for i in range(1, times + 1)]
+        team += [build(TeamMember, {**row, "name": name}, f"信息化管理团队表格第{n}行", tables.TEAM) for name in names]
+    return team
+
+
+@step("given", '学校 "{school}" 的信息化管理团队如下:', help="人数 可按一行生成多位成员")
 def _(world: World, school: str, datatable=None):
-    world.school(school)["management_team"] = [
-        build(TeamMember, row, f"信息化管理团队表格第{n}行", tables.TEAM)
-        for n, row in enumerate(tables.TEAM.rows(datatable), start=1)]
+    world.school(school)["management_team"] = team_members(datatable)
 
 
 # ---- 当: evaluate -------------------------------------------------------------------------------------------

@@ -241,7 +241,8 @@ TEAM = Table("信息化管理团队", (
     Column("职务", "role", required=True),
     Column("校长", "is_principal", yes_no),
     Column("组长", "is_leader", yes_no),
-))
+    Column("人数", "times", count, help="按此行生成几位成员, 姓名为 姓名1、姓名2 …; 0 表示没有, 默认1"),
+), example="| 姓名 | 职务 | 校长 | 组长 | 人数 |\n| 张校长 | 校长 | 是 | 是 | 1 |\n| 骨干教师 | 信息技术骨干教师 | 否 | 否 | 4 |")
 
 COUNTS = Table("统计", (
     Column("项目", "key", required=True),

@@ -74,7 +74,7 @@ UNKNOWN_COLUMN = """
 """
 
 
-def run_features(tmp_path: Path, text: str, **env: str) -> tuple[subprocess.CompletedProcess, dict[str, str | None]]:
+def run_features(tmp_path: Path, text: str, *args: str, **env: str) -> tuple[subprocess.CompletedProcess, dict[str, str | None]]:
     """Run the real binding on one new feature file; (the process, test name → failure message or None)."""
     features = tmp_path / "features" / "new"
     features.mkdir(parents=True)
@@ -85,7 +85,7 @@ def run_features(tmp_path: Path, text: str, **env: str) -> tuple[subprocess.Comp
     environment.update(env)
     process = subprocess.run(
         [sys.executable, "-m", "pytest", str(BINDING), "-p", "pytest_bdd.plugin", "-p", "no:cacheprovider",
-         "-o", f"bdd_features_base_dir={tmp_path / 'features'}", f"--junitxml={report}", "-q"],
+         "-o", f"bdd_features_base_dir={tmp_path / 'features'}", f"--junitxml={report}", "-q", *args],
         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
     outcomes: dict[str, str | None] = {}
     if report.exists():
@@ -142,9 +142,40 @@ def test_a_passing_run_fails_when_required_rules_are_not_seen_both_ways(tmp_path
 
 
 def test_the_same_run_passes_below_a_lower_threshold(tmp_path):
-    process, outcomes = run_features(tmp_path, BACKGROUND + RIGHT, KAOHE_RULE_COVERAGE="10")
+    process, outcomes = run_features(tmp_path, BACKGROUND + RIGHT, KAOHE_RULE_COVERAGE="10",
+                                     KAOHE_RULE_COVERAGE_RULESETS="used")
 
     assert list(outcomes.values()) == [None]
     assert process.returncode == 0, process.stdout + process.stderr
     assert "FAIL kaohe rule coverage" not in process.stdout
 
+
+
+def test_a_built_in_ruleset_that_no_scenario_evaluates_fails_the_run(tmp_path):
+    """Only guangdong has features here: the other built-in rulesets are 0% covered, whatever the threshold."""
+    process, outcomes = run_features(tmp_path, BACKGROUND + RIGHT, KAOHE_RULE_COVERAGE="10")
+
+    assert list(outcomes.values()) == [None], process.stdout + process.stderr
+    assert process.returncode == 1, process.stdout
+    assert "FAIL kaohe rule coverage" in process.stdout
+    for ruleset in ("national", "hunan-yueyang", "liaoning-wafangdian", "jilin-baishan"):
+        assert f"{ruleset}: no scenario evaluates this built-in ruleset" in process.stdout
+        assert f"write features/{ruleset}/*.feature" in process.stdout
+    assert "guangdong: no scenario" not in process.stdout  # guangdong is above 10%
+    report = json.loads((tmp_path / "coverage.json").read_text(encoding="utf-8"))
+    assert report["rulesets_checked"] == "built-in"
+    national = report["rulesets"]["national"]
+    assert national["built_in"] is True and national["evaluations"] == 0 and national["percent"] == 0
+    assert "nat.school.plans-filed" in national["never_failing"] and "nat.school.plans-filed" in national["never_passing"]
+    assert report["rulesets"]["guangdong"]["built_in"] is True
+
+
+def test_a_partial_run_only_reports_the_built_in_rulesets_it_did_not_reach(tmp_path):
+    process, outcomes = run_features(tmp_path, BACKGROUND + RIGHT + WRONG, "-k", "24学时")
+
+    assert list(outcomes.values()) == [None], process.stdout + process.stderr
+    assert process.returncode == 0, process.stdout
+    assert "national: no scenario evaluates this ruleset" in process.stdout
+    assert "not enforced, partial run" in process.stdout and "FAIL kaohe rule coverage" not in process.stdout
+    report = json.loads((tmp_path / "coverage.json").read_text(encoding="utf-8"))
+    assert report["enforced"] is False and report["rulesets"]["national"]["evaluations"] == 0

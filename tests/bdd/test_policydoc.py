@@ -49,6 +49,17 @@ def test_the_guangdong_document_shows_every_rule_with_at_least_one_scenario(guan
     assert "未对应到本规则集规则的场景标签" not in document
 
 
+@pytest.mark.parametrize("ruleset_id", ["national", "hunan-yueyang", "liaoning-wafangdian", "jilin-baishan"])
+def test_every_built_in_ruleset_document_shows_every_rule_with_a_scenario(kaohe_rulesets, ruleset_id):
+    for compiled in kaohe_rulesets.registry.revisions(ruleset_id):
+        document = render_markdown(compiled, [FEATURES])
+        found = sections(document)
+        assert set(found) == {r.id for r in compiled.all_rules()}
+        missing = [r.id for r in compiled.all_rules() if "```gherkin\n" not in found[r.id]]
+        assert not missing, f"{ruleset_id}: rules without an example scenario: {missing}"
+        assert "未对应到本规则集规则的场景标签" not in document
+
+
 def test_a_rule_section_shows_requirement_parameters_readings_citation_and_scenarios(document):
     section = sections(document)["gd.teacher.school-based-hours"]
     assert "- **性质**: 必备 (不满足即不通过)" in section

@@ -82,6 +82,31 @@ def test_an_empty_table_says_what_it_needs():
         tables.ARTEFACTS.rows(None)
 
 
+def test_a_team_row_with_a_count_makes_that_many_members():
+    """信息化管理团队 人数: a decision table can vary the size of a team (0 leaves the row out)."""
+    from .steps import team_members
+
+    team = team_members([["姓名", "职务", "校长", "组长", "人数"], ["张校长", "校长", "是", "是", "1"],
+                         ["骨干教师", "信息技术骨干教师", "否", "否", "3"], ["外聘顾问", "顾问", "否", "否", "0"]])
+    assert [m.name for m in team] == ["张校长", "骨干教师1", "骨干教师2", "骨干教师3"]
+    assert [m.is_leader for m in team] == [True, False, False, False]
+    with pytest.raises(SpecError, match="人数.*不是非负整数"):
+        team_members([["姓名", "职务", "人数"], ["甲", "乙", "-1"]])
+
+
+def test_a_date_parameter_read_another_way_is_a_date(kaohe_rulesets):
+    """参数 "…" 改为 "2023-12-30": a date parameter takes a date, and text that is no date says so."""
+    from .steps import override_parameter
+
+    world = World(kaohe_rulesets)
+    world.adopt("hunan-yueyang", dt.date(2024, 1, 15))
+    override_parameter(world, "completion_deadline", "2023-12-30")
+    assert world.overrides == {"completion_deadline": dt.date(2023, 12, 30)}
+    assert world.require_ruleset().parameters["completion_deadline"] == dt.date(2023, 12, 30)
+    with pytest.raises(SpecError, match="参数 'completion_deadline': '2023年12月30日' 不是日期"):
+        override_parameter(world, "completion_deadline", "2023年12月30日")
+
+
 # ---- step templates -------------------------------------------------------------------------------
 
 

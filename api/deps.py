@@ -1,0 +1,231 @@
+"""Every dependency a route uses, as an `Annotated` alias, in one module.
+
+Tests override the functions (`app.dependency_overrides[get_settings] = …`,
+`app.dependency_overrides[get_loaded] = …`); routes only name the aliases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from functools import lru_cache
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from kaohe.engine.registry import Registry
+from kaohe.plugins.manager import Loaded
+
+from .keys import KeyChecker
+from .lint_service import LintService
+from .metrics import ApiMetrics
+from .problems import Problem
+from .settings import Settings
+
+
+# ---- settings, registry, services -----------------------------------------------------------------
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_loaded(request: Request) -> Loaded:
+    loaded = getattr(request.app.state, "loaded", None)
+    if loaded is None:
+        raise Problem("service.not_ready", "the rulesets are not loaded yet", headers={"Retry-After": "1"})
+    return loaded
+
+
+LoadedDep = Annotated[Loaded, Depends(get_loaded)]
+
+
+def get_registry(loaded: LoadedDep) -> Registry:
+    return loaded.registry
+
+
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+
+
+def get_metrics(request: Request) -> ApiMetrics:
+    return request.app.state.metrics
+
+
+MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
+
+
+def get_linter(request: Request) -> LintService:
+    linter = getattr(request.app.state, "linter", None)
+    if linter is None:
+        raise Problem("service.not_ready", "the ruleset checker is not running", headers={"Retry-After": "1"})
+    return linter
+
+
+LinterDep = Annotated[LintService, Depends(get_linter)]
+
+
+# ---- language ----------------------------------------------------------------------------------
+
+@lru_cache(maxsize=512)
+def negotiate_language(header: str | None) -> str:
+    """Accept-Language → 'zh' | 'en'; the highest-q supported tag wins, Chinese when nothing matches."""
+    if not header:
+        return "zh"
+    best: tuple | None = None
+    for position, part in enumerate(header.split(",")[:32]):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag == "zh" or tag.startswith("zh-") or tag == "*":
+            lang = "zh"
+        elif tag == "en" or tag.startswith("en-"):
+            lang = "en"
+        else:
+            continue
+        if quality > 0 and (best is None or quality > best[0]):
+            best = (quality, position, lang)
+    return best[2] if best else "zh"
+
+
+def request_language(request: Request) -> str:
+    return negotiate_language(request.headers.get("accept-language"))
+
+
+LanguageDep = Annotated[str, Depends(request_language)]
+
+
+def content_language(lang: str) -> str:
+    return "zh-CN" if lang == "zh" else "en"
+
+
+# ---- time, decision ids --------------------------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def _zone(name: str):
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.timezone(dt.timedelta(hours=8))  # China Standard Time has no DST
+
+
+def get_today(settings: SettingsDep) -> dt.date:
+    return dt.datetime.now(_zone(settings.timezone)).date()
+
+
+TodayDep = Annotated[dt.date, Depends(get_today)]
+
+
+def new_decision_id(request: Request) -> str:
+    decision_id = str(uuid.uuid4())
+    request.state.decision_id = decision_id
+    return decision_id
+
+
+DecisionIdDep = Annotated[str, Depends(new_decision_id)]
+
+
+# ---- API keys ----------------------------------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def _checker(hashes: tuple[str, ...], names: tuple[str, ...]) -> KeyChecker:
+    return KeyChecker(hashes, names)
+
+
+_bearer = HTTPBearer(auto_error=False, scheme_name="bearer", description="Authorization: Bearer <API key>")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="apiKey", description="X-API-Key: <API key>")
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="kaohe"'}
+
+
+def check_key(settings: Settings, key: str | None, metrics: ApiMetrics | None = None) -> str | None:
+    """The name of the caller's key; anonymous (None) only when no keys are configured and
+    `allow_anonymous` is set. With no keys and anonymous access not allowed, everything is refused."""
+    if not settings.api_key_hashes and settings.allow_anonymous:
+        return None
+    if not key:
+        raise Problem("auth.required", "this endpoint needs an API key", headers=_CHALLENGE)
+    name = _checker(settings.api_key_hashes, settings.api_key_names).identify(key)
+    if name is None:
+        if metrics is not None:
+            metrics.auth_failure()
+        raise Problem("auth.invalid", "the API key is not valid", headers=_CHALLENGE)
+    return name
+
+
+def key_from_headers(authorization: str | None, x_api_key: str | None) -> str | None:
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return x_api_key or None
+
+
+def require_api_key(request: Request, settings: SettingsDep,
+                    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                    header_key: Annotated[str | None, Depends(_header)]) -> str | None:
+    key = (bearer.credentials.strip() if bearer is not None else None) or header_key
+    name = check_key(settings, key, request.app.state.metrics)
+    request.state.api_key = name
+    return name
+
+
+ApiKeyDep = Annotated[str | None, Depends(require_api_key)]
+
+
+def require_metrics_access(request: Request, settings: SettingsDep) -> None:
+    if not settings.metrics_public:
+        key = key_from_headers(request.headers.get("authorization"), request.headers.get("x-api-key"))
+        check_key(settings, key, request.app.state.metrics)
+
+
+MetricsAccessDep = Annotated[None, Depends(require_metrics_access)]
+
+
+# ---- bodies ------------------------------------------------------------------------------------
+
+_JSON_TYPES = ("application/json",)
+
+
+def check_media_type(request: Request, accepted: tuple[str, ...], suffixes: tuple[str, ...] = ()) -> None:
+    """A missing Content-Type is read as the endpoint's own; a different one is refused (415)."""
+    value = request.headers.get("content-type")
+    if not value:
+        return
+    media = value.split(";", 1)[0].strip().lower()
+    if media in accepted or any(media.endswith(s) for s in suffixes):
+        return
+    raise Problem("request.unsupported_media_type", f"this endpoint reads {', '.join(accepted)}, not {media}")
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused with 413 as soon as it passes `limit` bytes (0 = no limit)."""
+    declared = request.headers.get("content-length")
+    if limit and declared and declared.isdigit() and int(declared) > limit:
+        raise Problem("request.too_large", f"the body is {declared} bytes; this endpoint accepts at most {limit}",
+                      max_bytes=limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if limit and size > limit:
+            raise Problem("request.too_large", f"the body is over {limit} bytes, the most this endpoint accepts",
+                          max_bytes=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_body(request: Request, settings: SettingsDep) -> bytes:
+    check_media_type(request, _JSON_TYPES, ("+json",))
+    return await read_limited_body(request, settings.max_body_bytes)
+
+
+JsonBodyDep = Annotated[bytes, Depends(json_body)]

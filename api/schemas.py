@@ -1,0 +1,324 @@
+"""Request and response schemas of the HTTP API, apart from the engine's internal types.
+
+Requests wrap the versioned record format (`kaohe.engine.records`: School, Teacher, Region — the
+exchange format platforms already send) in an envelope of their own. Responses are documented
+here in the shape `kaohe.engine.explain` produces; tests check real responses against these
+models so the documentation cannot drift from what is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kaohe.engine.records import Region, School, Teacher
+
+from .examples import EXAMPLE_AS_OF, EXAMPLE_REGION, EXAMPLE_SCHOOL, EXAMPLE_TEACHER, EXAMPLE_TEACHER_PASSING
+
+RulesetId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$",
+                                 description="ruleset id, e.g. guangdong (GET /v1/rulesets lists them)",
+                                 examples=["guangdong"])]
+Detail = Literal["full", "compact"]
+DETAIL_DESCRIPTION = ("full: every rule with its explanation, and the measures with how they were computed; "
+                      "compact: verdict and the failed rules only")
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ruleset: RulesetId
+    as_of: Optional[dt.date] = Field(default=None, description="evaluate as of this day (YYYY-MM-DD); picks the "
+                                     "revision in force that day. Default: today (China Standard Time)")
+    detail: Detail = Field(default="full", description=DETAIL_DESCRIPTION)
+    records_version: Literal["1"] = Field(default="1", description="version of the record format")
+
+
+class EvaluationRequest(_Request):
+    """Schools (each with its teachers) and, optionally, the regions they belong to."""
+
+    schools: list[School] = Field(min_length=1, description="schools with their teachers")
+    regions: list[Region] = Field(default_factory=list, description="counties, cities or provinces to assess "
+                                  "over the schools sent (by county_id, city_id, province_id)")
+
+
+class TeacherEvaluationRequest(_Request):
+    """One teacher, without school context: only teacher-level rules are evaluated."""
+
+    teacher: Teacher
+
+
+EVALUATION_EXAMPLES = {
+    "school": {
+        "summary": "一所学校及其三名教师 (广东, 湛江)",
+        "description": "湛江市示例第二中学的三名教师: 冯玉校本研修学时不足, 龙丽应用能力点测评待考核, 马磊全部达标.",
+        "value": {"ruleset": "guangdong", "as_of": EXAMPLE_AS_OF, "detail": "full", "schools": [EXAMPLE_SCHOOL]},
+    },
+    "school_and_county": {
+        "summary": "学校及所在区县 (赤坎区), 简要结果",
+        "description": "同一学校, 连同赤坎区的考核文件; detail=compact 只返回结论与未通过的规则.",
+        "value": {"ruleset": "guangdong", "as_of": EXAMPLE_AS_OF, "detail": "compact", "schools": [EXAMPLE_SCHOOL],
+                  "regions": [EXAMPLE_REGION]},
+    },
+}
+TEACHER_EXAMPLES = {
+    "short_hours": {
+        "summary": "校本研修学时不足的教师",
+        "description": "冯玉: 记录的校本研修学时不足25学时.",
+        "value": {"ruleset": "guangdong", "as_of": EXAMPLE_AS_OF, "teacher": EXAMPLE_TEACHER},
+    },
+    "passing": {
+        "summary": "全部达标的教师 (简要结果)",
+        "description": "马磊: 每条教师规则均已满足.",
+        "value": {"ruleset": "guangdong", "as_of": EXAMPLE_AS_OF, "detail": "compact", "teacher": EXAMPLE_TEACHER_PASSING},
+    },
+}
+
+
+# ---- responses (documentation of the explain shape) --------------------------------------------------
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class RulesetHeader(_Open):
+    id: str
+    version: str
+    revision: str = Field(description="content hash of the revision that decided; changes whenever a verdict or "
+                          "its wording could")
+    title: str
+
+
+class Citation(_Open):
+    source: str
+    document: Optional[str] = None
+    number: Optional[str] = None
+    seed: Optional[str] = None
+    clause: str
+    quote: Optional[str] = None
+
+
+class RuleOutcome(_Open):
+    id: str
+    title: str
+    severity: Literal["required", "advisory"]
+    status: Literal["pass", "fail", "not_applicable"]
+    actual: Any = None
+    actual_text: str
+    expected: str
+    explanation: str
+    remedy: Optional[str] = None
+    citation: Citation
+
+
+class MeasureValue(_Open):
+    value: Any = None
+    unit: Optional[str] = None
+    how: Optional[dict] = None
+
+
+class TeacherVerdict(_Open):
+    id: str
+    school_id: str
+    verdict: Literal["pass", "fail"]
+    verdict_text: str
+    rules: Optional[list[RuleOutcome]] = Field(default=None, description="detail=full")
+    measures: Optional[dict[str, MeasureValue]] = Field(default=None, description="detail=full")
+    failed_rules: Optional[list[RuleOutcome]] = Field(default=None, description="detail=compact")
+
+
+class SchoolVerdict(_Open):
+    id: str
+    name: Optional[str] = None
+    verdict: Literal["pass", "fail"]
+    verdict_text: str
+    teacher_count: int
+    teachers_passing: int
+    rules: Optional[list[RuleOutcome]] = None
+    measures: Optional[dict[str, MeasureValue]] = None
+    failing_teachers: Optional[dict[str, list[str]]] = Field(default=None, description="teacher rule id → ids of "
+                                                             "this school's teachers failing it (detail=full)")
+    failed_rules: Optional[list[RuleOutcome]] = None
+    teachers: list[TeacherVerdict]
+
+
+class RegionVerdict(_Open):
+    id: str
+    level: Literal["county", "city", "province"]
+    name: Optional[str] = None
+    verdict: Literal["pass", "fail"]
+    verdict_text: str
+    schools: list[str]
+    schools_passing: int
+    rules: Optional[list[RuleOutcome]] = None
+    measures: Optional[dict[str, MeasureValue]] = None
+    failed_rules: Optional[list[RuleOutcome]] = None
+
+
+class Summary(_Open):
+    teachers: int
+    teachers_passing: int
+    schools: int
+    schools_passing: int
+
+
+class EvaluationResponse(_Open):
+    decision_id: str = Field(description="uuid of this decision; quote it to trace it in the logs")
+    result_version: str
+    ruleset: RulesetHeader
+    as_of: dt.date
+    language: Literal["zh", "en"]
+    summary: Summary
+    schools: list[SchoolVerdict]
+    regions: list[RegionVerdict]
+
+
+class TeacherEvaluationResponse(_Open):
+    decision_id: str
+    result_version: str
+    ruleset: RulesetHeader
+    as_of: dt.date
+    language: Literal["zh", "en"]
+    teacher: TeacherVerdict
+
+
+class StreamLine(_Open):
+    """One line of the JSON Lines the stream answers with."""
+
+    type: Literal["school", "error", "end"]
+    line: Optional[int] = Field(default=None, description="line of the request this is about (1-based); for a "
+                                "school, the line that opened it")
+    lines: Optional[list[int]] = Field(default=None, description="for a school: first and last line it was read from")
+    decision_id: str
+    ruleset: Optional[RulesetHeader] = None
+    school: Optional[SchoolVerdict] = None
+    problem: Optional[dict] = Field(default=None, description="for an error line: a problem+json object")
+
+
+class RecordProblem(BaseModel):
+    record: Optional[str] = Field(description="where the record is in the request, e.g. schools[0].teachers[1]")
+    record_type: Optional[Literal["school", "teacher", "region"]] = None
+    record_index: Optional[int] = Field(description="index of the record in its list (schools, teachers, regions)")
+    record_id: Optional[Any] = Field(description="the record's id, where it has one")
+    field: Optional[str] = Field(description="path of the field inside the record, e.g. hours[0].hours")
+    problem: str
+    pointer: Optional[str] = Field(default=None, description="JSON Pointer (RFC 6901) into the request body")
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, with kaohe's stable error code."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="page explaining this kind of problem: /problems/{code}")
+    title: str
+    status: int
+    detail: str
+    instance: str = Field(description="urn:uuid of this occurrence (the decision id)")
+    code: str = Field(description="stable error code, e.g. record.invalid_field, ruleset.not_found")
+    decision_id: str
+    hint: Optional[str] = None
+    errors: Optional[list[RecordProblem]] = None
+
+
+class Period(BaseModel):
+    from_: Optional[dt.date] = Field(alias="from", default=None)
+    until: Optional[dt.date] = None
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class RevisionSummary(BaseModel):
+    revision: str
+    version: str
+    effective: Period
+    in_force_today: bool
+
+
+class RulesetSummary(BaseModel):
+    id: str
+    title: str
+    jurisdiction: Optional[str] = None
+    extends: Optional[str] = None
+    revisions: list[RevisionSummary]
+
+
+class RulesetList(BaseModel):
+    rulesets: list[RulesetSummary]
+
+
+class ParameterInfo(BaseModel):
+    name: str
+    title: Optional[str] = None
+    value: Any = None
+    type: Optional[str] = None
+    unit: Optional[str] = None
+    question: Optional[str] = Field(default=None, description="the open question of reading the policy")
+    reading: Optional[str] = Field(default=None, description="the reading this ruleset chose")
+    citation: Optional[dict] = None
+
+
+class RuleInfo(BaseModel):
+    id: str
+    level: Literal["teacher", "school", "region"]
+    title: str
+    severity: Literal["required", "advisory"]
+    require: Optional[str] = Field(default=None, description="the condition, in the ruleset language")
+    applies_when: Optional[str] = None
+    citation: Citation
+
+
+class MeasureInfo(BaseModel):
+    name: str
+    level: Literal["teacher", "school", "region"]
+    title: Optional[str] = None
+    unit: Optional[str] = None
+    type: str
+
+
+class RulesetDetail(BaseModel):
+    id: str
+    version: str
+    revision: str
+    title: str
+    jurisdiction: Optional[str] = None
+    lineage: list[str] = Field(description="this ruleset, then the rulesets it extends")
+    effective: Period
+    sources: dict[str, dict]
+    parameters: list[ParameterInfo]
+    measures: list[MeasureInfo]
+    rules: list[RuleInfo]
+    revisions: list[RevisionSummary]
+
+
+class Diagnostic(BaseModel):
+    code: str
+    severity: Literal["error", "warning"]
+    message: str
+    file: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+    path: Optional[str] = None
+    hint: Optional[str] = None
+
+
+class ValidationResult(BaseModel):
+    valid: bool = Field(description="no errors (warnings allowed)")
+    errors: list[Diagnostic]
+    warnings: list[Diagnostic]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    rulesets: list[str]
+    problems: list[dict] = Field(default_factory=list, description="plugins or rulesets that did not load")
+
+
+class ProblemPage(BaseModel):
+    code: str
+    status: int
+    title: dict[str, str]
+    description: str

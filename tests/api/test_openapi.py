@@ -1,0 +1,73 @@
+"""The OpenAPI document: served at /docs, Chinese examples from the Guangdong dataset, bodies documented."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kaohe.api.examples import EXAMPLE_REGION, EXAMPLE_SCHOOL
+from kaohe.api.schemas import EVALUATION_EXAMPLES, TEACHER_EXAMPLES, EvaluationRequest, TeacherEvaluationRequest
+
+
+def test_docs_are_served(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower() and "/openapi.json" in page.text
+
+
+def test_examples_are_records_of_the_guangdong_dataset(gd_dataset):
+    school = next(s for s in gd_dataset["schools"] if s["id"] == EXAMPLE_SCHOOL["id"])
+    assert {k: v for k, v in school.items() if k != "teachers"} == {k: v for k, v in EXAMPLE_SCHOOL.items() if k != "teachers"}
+    dataset_teachers = {t["id"]: t for t in school["teachers"]}
+    for teacher in EXAMPLE_SCHOOL["teachers"]:
+        assert dataset_teachers[teacher["id"]] == teacher
+    region = next(r for r in gd_dataset["regions"] if r["id"] == EXAMPLE_REGION["id"])
+    assert (region["level"], region["name"]) == (EXAMPLE_REGION["level"], EXAMPLE_REGION["name"])
+
+
+def test_every_request_example_validates_and_evaluates(client):
+    for name, example in EVALUATION_EXAMPLES.items():
+        EvaluationRequest.model_validate(example["value"])
+        assert client.post("/v1/evaluations", json=example["value"]).status_code == 200, name
+    for name, example in TEACHER_EXAMPLES.items():
+        TeacherEvaluationRequest.model_validate(example["value"])
+        assert client.post("/v1/evaluations/teacher", json=example["value"]).status_code == 200, name
+
+
+def test_the_document_carries_the_chinese_examples_and_the_record_schemas(client):
+    doc = client.get("/openapi.json").json()
+    body = doc["paths"]["/v1/evaluations"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/EvaluationRequest"}
+    assert body["examples"]["school"]["value"]["schools"][0]["name"] == "湛江市示例第二中学"
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["examples"]["school"]["summary"])
+    teacher = doc["paths"]["/v1/evaluations/teacher"]["post"]["requestBody"]["content"]["application/json"]
+    assert teacher["examples"]["short_hours"]["value"]["teacher"]["name"] == "冯玉"
+    for name in ("EvaluationRequest", "TeacherEvaluationRequest", "School", "Teacher", "HourEntry", "ProblemDetails",
+                 "StreamLine", "EvaluationResponse"):
+        assert name in doc["components"]["schemas"], name
+    stream = doc["paths"]["/v1/evaluations/stream"]["post"]
+    assert "application/x-ndjson" in stream["requestBody"]["content"]
+    assert stream["responses"]["200"]["content"]["application/x-ndjson"]["schema"] == {"$ref": "#/components/schemas/StreamLine"}
+    security = doc["paths"]["/v1/evaluations/teacher"]["post"]["security"]
+    assert {"bearer": []} in security and {"apiKey": []} in security
+    assert "security" not in doc["paths"]["/healthz"]["get"]
+
+
+def test_problem_responses_are_documented_as_problem_json(client):
+    doc = client.get("/openapi.json").json()
+    for path, methods in doc["paths"].items():
+        for method, operation in methods.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")) and path.startswith("/v1"):
+                    assert "application/problem+json" in response["content"], (path, method, status)
+
+
+def test_responses_match_their_documented_models(client):
+    from kaohe.api.schemas import EvaluationResponse, ProblemDetails, StreamLine
+
+    example = EVALUATION_EXAMPLES["school"]["value"]
+    EvaluationResponse.model_validate(client.post("/v1/evaluations", json=example).json())
+    ProblemDetails.model_validate(client.post("/v1/evaluations", json={"ruleset": "guangdong", "schools": [{"id": 1}]}).json())
+    import json
+
+    body = (json.dumps(EXAMPLE_SCHOOL, ensure_ascii=False) + "\n{\n").encode()
+    for line in client.post(f"/v1/evaluations/stream?ruleset=guangdong&as_of={dt.date(2022, 12, 31)}", content=body).text.splitlines():
+        StreamLine.model_validate_json(line)
