@@ -494,6 +494,9 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
     else:
         actual_tree = _default_actual(require, params)
     gap_tree = None
+    if "gap" in spec and not any("{gap}" in text for text in _texts([spec.get("remedy"), explain])):
+        report("ruleset.unused_gap", f"rule '{rule_id}' defines gap but no explanation or remedy shows {{gap}}",
+               where("gap"), severity="warning")
     if "gap" in spec:
         gap_tree, kind = _expression(resolved, rule_id, "gap", spec["gap"], types, report)
         if gap_tree is None:
@@ -588,6 +591,17 @@ def render_title(title: dict, params: dict) -> dict:
     so a changed threshold changes the title with it."""
     words = {lang: {n: ex.format_value(v, lang) for n, v in params.items()} for lang in ("zh", "en")}
     return {lang: fill(title[lang], words[lang]) for lang in ("zh", "en")}
+
+
+def _texts(value) -> list[str]:
+    """Every string inside a (nested) template mapping."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return []
 
 
 def _template_params(templates: dict, params: dict) -> set[str]:

@@ -119,3 +119,10 @@ def test_shipped_rulesets_lint_clean(path):
 
     root = Path(__file__).resolve().parents[2]
     assert [str(d) for d in lint_paths([root / path])] == []
+
+
+def test_a_gap_no_template_shows_is_a_warning():
+    text = VALID.replace("    require: hours >= hours_required\n", "    require: hours >= hours_required\n    gap: hours_required - hours\n")
+    text = text.replace('fail: {zh: "差 {gap}", en: "{gap} short"}', "fail: {zh: 差, en: short}")
+    (diagnostic,) = lint_text(text, "s.yaml")
+    assert (diagnostic.code, diagnostic.severity) == ("ruleset.unused_gap", "warning")

@@ -127,7 +127,7 @@ def test_workshop_wording(registry):
     result = run(registry, RULESET, Case("yy.teacher.workshop-hours", "fail", trained(workshop=59), AS_OF, ""))
     outcome = result.outcome_of("yy.teacher.workshop-hours")
     assert outcome.explanation["zh"] == "工作坊混合式研修 59学时, 不符合 60 学时的要求。"
-    assert outcome.remedy["zh"] == "与规定相差 1学时: 在工作坊完成剩余的混合式研修。"
+    assert outcome.remedy["zh"] == "与规定的 60学时不符 (现为 59学时): 不足的在工作坊补足, 超出的请核对学时记录。"
 
 
 def test_reading_exact_hours(registry):

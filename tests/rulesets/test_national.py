@@ -124,7 +124,7 @@ def test_team_size_wording(registry):
 def test_practice_share_wording(registry):
     result = run(registry, RULESET, Case("nat.teacher.practice-share", "fail", with_hours(网络研修=40, 校本研修=20), AS_OF, ""))
     assert result.outcome_of("nat.teacher.practice-share").explanation["zh"] == (
-        "实践应用学时 20, 只占总学时 60 的 33.3%, 不足 50% (无学时记录时比例为\"无\")。")
+        "实践应用学时 20学时, 只占总学时 60学时的 33.3%, 不足 50% (无学时记录时比例为“无”)。")
 
 
 def _variant(registry, **overrides):

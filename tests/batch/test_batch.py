@@ -1,0 +1,286 @@
+"""Streaming batch evaluation: identical results whatever the workers and grouping, bad records
+reported by line without stopping the run, the summary, and the input and output formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import batch_data
+import pytest
+
+from kaohe.engine import batch, batch_worker, explain
+from kaohe.engine.batch import run_batch
+from kaohe.engine.batch_io import to_parquet
+from kaohe.engine.errors import InputFormatError, KaoheError
+from kaohe.engine.inputs import read_dataset
+from kaohe.engine.records import School
+
+AS_OF = dt.date(2022, 12, 31)
+ID_CARD = "110101199003071234"
+
+
+@pytest.fixture(scope="module")
+def data():
+    return batch_data.schools()
+
+
+@pytest.fixture(scope="module")
+def school_file(data, tmp_path_factory):
+    return batch_data.write_jsonl(tmp_path_factory.mktemp("batch") / "schools.jsonl", data)
+
+
+@pytest.fixture(scope="module")
+def expected(school_file, tmp_path_factory):
+    """The reference result: one worker, one school per line."""
+    out = tmp_path_factory.mktemp("expected") / "out.jsonl"
+    run_batch("guangdong", school_file, out, as_of=AS_OF, workers=1)
+    return out.read_bytes()
+
+
+def run(inputs, out, **options):
+    options.setdefault("as_of", AS_OF)
+    options.setdefault("workers", 1)
+    return run_batch("guangdong", inputs, out, **options)
+
+
+def test_two_workers_write_the_same_bytes_in_input_order(school_file, expected, data, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 20_000)  # a chunk per school: the workers interleave
+    out = tmp_path / "w2.jsonl"
+    summary = run(school_file, out, workers=2)
+    assert summary.workers == 2
+    assert out.read_bytes() == expected
+    assert [line["id"] for line in batch_data.lines(out)] == [s["id"] for s in data]
+
+
+def test_each_line_is_the_school_dict_of_kaohe_evaluate(school_file, expected, guangdong):
+    dataset = read_dataset(school_file)
+    wanted = [json.loads(json.dumps(explain.school_dict(guangdong.school(s, AS_OF), "zh", "full"), ensure_ascii=False))
+              for s in dataset.schools]
+    assert [json.loads(line) for line in expected.splitlines()] == wanted
+
+
+def test_unsorted_teacher_lines_are_grouped_on_disk_and_equal_the_sorted_input(data, expected, tmp_path):
+    sorted_file = batch_data.write_jsonl(tmp_path / "sorted.jsonl", batch_data.teacher_lines(data))
+    mixed_file = batch_data.write_jsonl(tmp_path / "mixed.jsonl", batch_data.interleaved(data))
+    streamed = run(sorted_file, tmp_path / "a.jsonl")
+    spilled = run(mixed_file, tmp_path / "b.jsonl", workers=2)
+    assert (streamed.grouping, spilled.grouping) == ("sorted", "spill")
+    assert (tmp_path / "a.jsonl").read_bytes() == expected
+    assert (tmp_path / "b.jsonl").read_bytes() == expected
+    assert spilled.records_read == len(data) + sum(len(s["teachers"]) for s in data)
+
+
+def test_spill_grouping_of_sorted_input_changes_nothing(school_file, expected, tmp_path):
+    summary = run(school_file, tmp_path / "out.jsonl", grouping="spill")
+    assert summary.grouping == "spill"
+    assert (tmp_path / "out.jsonl").read_bytes() == expected
+
+
+def test_sorted_grouping_refuses_input_that_is_not_grouped(data, tmp_path):
+    mixed_file = batch_data.write_jsonl(tmp_path / "mixed.jsonl", batch_data.interleaved(data))
+    with pytest.raises(InputFormatError) as caught:
+        run(mixed_file, tmp_path / "out.jsonl", grouping="sorted")
+    school = data[0]["id"]
+    assert str(caught.value).startswith(f"{mixed_file}:{len(data) + 1}: school {school} appeared before (line 1)")
+    assert caught.value.code == "input.not_grouped"
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_school_result_does_not_depend_on_the_schools_before_it(data):
+    from kaohe.plugins.manager import build_registry
+
+    schools = [School.model_validate(s) for s in data]
+
+    def results(order):
+        evaluator = build_registry().registry.evaluator("guangdong", AS_OF)  # a fresh process's memory
+        batch_worker.typed_memos(evaluator)
+        return {s.id: batch_worker.dumps(explain.school_dict(evaluator.school(s, AS_OF))) for s in order}
+
+    assert results(schools) == results(schools[::-1])
+
+
+# ---- bad records -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def corrupted(data, tmp_path):
+    records = [json.dumps(s, ensure_ascii=False) for s in data[:8]]
+    spoilt = json.loads(records[4])
+    spoilt["teachers"][1]["id"] = ID_CARD
+    spoilt["teachers"][2]["hours"][0]["hours"] = -1
+    records[4] = json.dumps(spoilt, ensure_ascii=False)  # line 6 once the bad lines are in: fails validation
+    records.insert(2, '{"id": "GD-S99999", "name": ')  # line 3: not JSON
+    records.insert(7, "[1, 2, 3]")  # line 8: not an object
+    records.append(records[0])  # line 11: the first school again
+    return batch_data.write_jsonl(tmp_path / "corrupted.jsonl", records), data[:8]
+
+
+def test_bad_lines_are_reported_by_number_and_the_rest_is_evaluated(corrupted, tmp_path):
+    path, schools = corrupted
+    errors = tmp_path / "errors.jsonl"
+    summary = run(path, tmp_path / "out.jsonl", errors_path=errors, summary_path=tmp_path / "summary.json")
+    reported = batch_data.lines(errors)
+    assert [(e["line"], e["code"]) for e in reported] == [
+        (3, "input.unreadable"), (6, "record.invalid_field"), (8, "input.unreadable"), (11, "record.duplicate_school")]
+    assert reported[0]["reason"].startswith("not valid JSON: ")
+    assert reported[2]["reason"] == "not a record: expected a JSON object"
+    assert reported[3]["reason"] == (f"school {schools[0]['id']}: a second record for this school "
+                                     "(the first is on line 1); give each school once")
+    fields = [(p["record"], p["field"]) for p in reported[1]["problems"]]
+    assert ("teacher 110101***********4 (teachers[1])", "id") in fields
+    assert (f"teacher {schools[4]['id']}-T0003 (teachers[2])", "hours[0].hours") in fields
+    assert reported[1]["school_evaluated"] is False
+    assert ID_CARD not in errors.read_text(encoding="utf-8")
+    evaluated = [line["id"] for line in batch_data.lines(tmp_path / "out.jsonl")]
+    # the school given twice and the one with a bad teacher are not evaluated; every other one is
+    assert evaluated == [s["id"] for s in schools if s["id"] not in (schools[0]["id"], schools[4]["id"])]
+    assert (summary.status, summary.exit_code) == ("errors", 4)
+    assert (summary.records_read, summary.records_invalid, summary.schools_not_evaluated) == (11, 4, 2)
+    report = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert report["status"] == "errors"
+    assert report["records"] == {"read": 11, "invalid": 4, "regions_skipped": 0}
+
+
+def test_without_an_error_file_bad_records_are_printed_with_file_and_line(corrupted, tmp_path, capsys):
+    path, _ = corrupted
+    run(path, tmp_path / "out.jsonl")
+    err = capsys.readouterr().err
+    assert f"kaohe: bad record: {path}:3: not valid JSON: " in err
+    assert f"{path}:8: not a record: expected a JSON object" in err
+    assert "Traceback" not in err and ID_CARD not in err
+
+
+def test_bad_records_give_the_same_errors_with_two_workers(corrupted, tmp_path):
+    path, _ = corrupted
+    run(path, tmp_path / "a.jsonl", errors_path=tmp_path / "a.err")
+    run(path, tmp_path / "b.jsonl", errors_path=tmp_path / "b.err", workers=2)
+    assert (tmp_path / "a.err").read_bytes() == (tmp_path / "b.err").read_bytes()
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+def test_regions_are_counted_not_evaluated(data, tmp_path):
+    records = [{"id": "440802", "level": "county"}] + data[:3]
+    summary = run(batch_data.write_jsonl(tmp_path / "in.jsonl", records), tmp_path / "out.jsonl")
+    assert (summary.regions_skipped, summary.schools, summary.status) == (1, 3, "ok")
+
+
+# ---- the summary -------------------------------------------------------------------------------------
+
+def test_summary_adds_up_schools_by_county_and_city(school_file, tmp_path):
+    summary = run(school_file, tmp_path / "out.jsonl", summary_path=tmp_path / "summary.json")
+    results = batch_data.lines(tmp_path / "out.jsonl")
+    report = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    by_id = {s["id"]: s for s in batch_data.schools()}
+    for county in report["counties"]:
+        mine = [r for r in results if by_id[r["id"]]["county_id"] == county["id"]]
+        assert county["schools"] == len(mine)
+        assert county["teachers"] == sum(r["teacher_count"] for r in mine)
+        assert county["teachers_passing"] == sum(r["teachers_passing"] for r in mine)
+        assert county["qualified_share"] == round(county["teachers_passing"] / county["teachers"], 4)
+        assert county["city_id"] == "440800"
+    totals = report["totals"]
+    assert totals["teachers"] == summary.teachers == sum(r["teacher_count"] for r in results)
+    failing = {}
+    for result in results:
+        for teacher in result["teachers"]:
+            for rule in teacher["rules"]:
+                failing[rule["id"]] = failing.get(rule["id"], 0) + (rule["status"] == "fail")
+    listed = {r["id"]: r["count"] for r in totals["failing_rules"] if r["level"] == "teacher"}
+    assert listed == {k: v for k, v in failing.items() if v}
+    counts = [r["count"] for r in totals["failing_rules"]]
+    assert counts == sorted(counts, reverse=True)
+    assert [s["id"] for s in report["schools"]] == [r["id"] for r in results]
+    assert [c["id"] for c in report["cities"]] == ["440800"]
+
+
+# ---- formats -----------------------------------------------------------------------------------------
+
+def test_csv_teacher_rows_equal_the_same_teachers_as_json_lines(data, tmp_path, guangdong):
+    csv_file = batch_data.write_csv(tmp_path / "teachers.csv", data)
+    teachers_only = [t for s in data for t in s["teachers"]]
+    jsonl_file = batch_data.write_jsonl(tmp_path / "teachers.jsonl", teachers_only)
+    run(csv_file, tmp_path / "a.jsonl")
+    run(jsonl_file, tmp_path / "b.jsonl", workers=2)
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    dataset = read_dataset(csv_file)  # what `kaohe evaluate` makes of the same file
+    assert batch_data.lines(tmp_path / "a.jsonl") == [
+        json.loads(json.dumps(explain.school_dict(guangdong.school(s, AS_OF)), ensure_ascii=False)) for s in dataset.schools]
+
+
+def test_csv_cell_problems_name_the_line_and_column(data, tmp_path):
+    csv_file = batch_data.write_csv(tmp_path / "teachers.csv", data[:2])
+    text = csv_file.read_text(encoding="utf-8").splitlines()
+    text[3] = text[3].replace(",true,", ",maybe,", 1)
+    csv_file.write_text("\n".join(text) + "\n", encoding="utf-8")
+    summary = run(csv_file, tmp_path / "out.jsonl", errors_path=tmp_path / "err.jsonl")
+    (error,) = batch_data.lines(tmp_path / "err.jsonl")
+    assert error["line"] == 4
+    assert error["reason"] == f"teacher {data[0]['teachers'][2]['id']}: column full_time: 'maybe' is not true/false"
+    assert summary.schools == 1
+
+
+def test_unknown_csv_column_stops_the_run_naming_the_file(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,school_id,salary\nT1,S1,3\n", encoding="utf-8")
+    with pytest.raises(InputFormatError, match=rf"^{path}: unknown column\(s\) salary"):
+        run(path, tmp_path / "out.jsonl")
+
+
+def test_parquet_input_one_file_or_parts_equals_json_lines(school_file, expected, tmp_path):
+    pytest.importorskip("pyarrow")
+    to_parquet(school_file, tmp_path / "all.parquet")
+    parts = to_parquet(school_file, tmp_path / "parts", teachers_per_file=120)
+    assert len(parts) > 2
+    run(tmp_path / "all.parquet", tmp_path / "a.jsonl")
+    run(tmp_path / "parts", tmp_path / "b.jsonl", workers=2)
+    assert (tmp_path / "a.jsonl").read_bytes() == expected
+    assert (tmp_path / "b.jsonl").read_bytes() == expected
+
+
+def test_parquet_output_has_each_teachers_verdict(school_file, expected, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    summary = run(school_file, tmp_path / "verdicts.parquet")
+    table = pq.read_table(tmp_path / "verdicts.parquet")
+    assert table.schema.metadata[b"kaohe.ruleset"] == b"guangdong"
+    rows = table.to_pylist()
+    assert len(rows) == summary.teachers
+    wanted = [(s["id"], s["verdict"], t["id"], t["verdict"]) for s in map(json.loads, expected.splitlines())
+              for t in s["teachers"]]
+    assert [(r["school_id"], r["school_verdict"], r["teacher_id"], r["verdict"]) for r in rows] == wanted
+    failing = [r for r in rows if r["verdict"] == "fail"]
+    assert failing and all(r["failed_rules"] for r in failing)
+
+
+def test_progress_is_silent_when_stderr_is_not_a_terminal(school_file, tmp_path, capsys):
+    run(school_file, tmp_path / "out.jsonl")
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_bar_shows_teachers_per_second_when_asked(school_file, tmp_path, capsys):
+    run(school_file, tmp_path / "out.jsonl", progress=True)
+    err = capsys.readouterr().err
+    assert "evaluating" in err and "teachers" in err and "/s" in err
+
+
+def test_unknown_ruleset_stops_the_run_before_writing(school_file, tmp_path):
+    with pytest.raises(KaoheError, match="no ruleset 'nowhere'"):
+        run_batch("nowhere", school_file, tmp_path / "out.jsonl", as_of=AS_OF, workers=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_input_file_is_named(tmp_path):
+    with pytest.raises(InputFormatError, match=f"^{tmp_path / 'none.jsonl'}: no such file$"):
+        run(tmp_path / "none.jsonl", tmp_path / "out.jsonl")
+
+
+def test_an_output_folder_that_does_not_exist_is_named_before_reading(school_file, tmp_path):
+    with pytest.raises(InputFormatError, match=f"^{tmp_path / 'no' / 'e.jsonl'}: cannot write the error file: folder "):
+        run(school_file, tmp_path / "out.jsonl", errors_path=tmp_path / "no" / "e.jsonl")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_two_workers_can_write_to_stdout(school_file, expected, capfdbinary, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK_BYTES", 20_000)
+    summary = run(school_file, "-", workers=2)
+    assert summary.grouping == "sorted"  # decided by a pass over the keys: stdout cannot be taken back
+    assert capfdbinary.readouterr().out == expected
