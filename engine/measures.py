@@ -35,6 +35,14 @@ PRIMITIVES = ("count", "distinct_count", "exists", "sum", "missing", "share", "d
 FILTER_OPS = ("in", "not_in", "eq", "ne", "gt", "ge", "lt", "le", "present", "contains_all", "lacks_any")
 
 
+def canonical(number):
+    """25.0 → 25: one spelling per value. Outcomes are remembered by measure values and 25 == 25.0,
+    so without this the first teacher seen would decide how every later one's value is written."""
+    if type(number) is float and number.is_integer():
+        return int(number)
+    return number
+
+
 class MeasureError(Exception):
     def __init__(self, message: str, path: tuple = (), hint: str | None = None, code: str = "ruleset.invalid_measure"):
         super().__init__(message)
@@ -430,7 +438,7 @@ class Compiler:
                     total += limit if reported > limit else reported
                 elif count_others or kind in reported_kinds:
                     total += get_value(item)
-            return total if cap is None or total <= cap else cap
+            return canonical(total if cap is None or total <= cap else cap)
 
         def detail(record, member_results=None, value=None):
             entries = []
@@ -549,7 +557,7 @@ class Compiler:
 
         def value(record, member_results=None):
             group, meeting = counts(member_results)
-            return None if not group else 100.0 * len(meeting) / len(group)
+            return None if not group else canonical(100.0 * len(meeting) / len(group))
 
         def detail(record, member_results=None, value=None):
             group, meeting = counts(member_results)
@@ -633,7 +641,8 @@ class Compiler:
             other_spec = self.specs.get(other, {})
             if other_spec.get("level") != level and other != "as_of":
                 raise MeasureError(f"'{other}' is a {other_spec.get('level')} measure; this is a {level} measure", path)
-        fn = ex.to_closure(tree, self.params)
+        closure = ex.to_closure(tree, self.params)
+        fn = (lambda values: canonical(closure(values))) if result_type == ex.NUMBER else closure
         # expr measures are computed from the values dict, not the record
         return Measure(name, level, result_type, {}, {}, "", fn, reads=reads)
 

@@ -39,9 +39,54 @@ def _load(args, quiet_problems: bool = False):
     return loaded
 
 
+BATCH_SUFFIXES = (".jsonl", ".ndjson", ".parquet")
+
+
+def _batch_mode(args) -> bool:
+    """Streaming batch evaluation: asked for by its own flags, or by a JSON Lines/Parquet output."""
+    output = str(args.output or "")
+    return bool(args.workers or args.dask or args.errors or args.summary or args.group != "auto"
+                or output.endswith(BATCH_SUFFIXES) or str(args.file).endswith(".parquet"))
+
+
+def _plugin_options(args) -> tuple[tuple, tuple]:
+    paths = list(args.rulesets) + [p for p in os.environ.get("KAOHE_RULESETS", "").split(os.pathsep) if p]
+    modules = list(args.plugin) + [p for p in os.environ.get("KAOHE_PLUGINS", "").split(",") if p]
+    return tuple(paths), tuple(modules)
+
+
+def cmd_batch(args) -> int:
+    """Any size of input, memory bounded by the largest school, N worker processes or a Dask cluster."""
+    paths, modules = _plugin_options(args)
+    common = dict(as_of=args.as_of, lang=explain.language(args.lang), detail=args.detail, errors_path=args.errors,
+                  summary_path=args.summary, ruleset_paths=paths, plugin_modules=modules)
+    if args.dask:
+        try:
+            from kaohe.distributed import run_dask
+        except ImportError:
+            raise KaoheError("running on Dask needs its packages: pip install 'kaohe[dask]'", code="cli.missing_extra") from None
+        if not args.output:
+            raise KaoheError("--dask writes part files: give -o FOLDER", code="cli.missing_output")
+        summary = run_dask(args.ruleset, args.file, args.output, scheduler=None if args.dask == "local" else args.dask,
+                           n_workers=args.workers, **common)
+    else:
+        from kaohe.engine.batch import run_batch
+
+        summary = run_batch(args.ruleset, args.file, args.output or "-", workers=args.workers, grouping=args.group,
+                            input_format=args.input_format, progress=args.progress, **common)
+    for warning in summary.warnings:
+        print(f"kaohe: warning: {warning}", file=sys.stderr)
+    print(f"kaohe: {summary.teachers} teachers in {summary.schools} schools "
+          f"({summary.teachers_passing} pass), {summary.records_invalid} bad records, "
+          f"{summary.seconds:.1f} s, {summary.workers} worker(s)", file=sys.stderr)
+    return summary.exit_code
+
+
 def cmd_evaluate(args) -> int:
     from kaohe.engine.inputs import read_dataset
 
+    if _batch_mode(args):
+        return cmd_batch(args)
     loaded = _load(args)
     as_of = args.as_of or dt.date.today()
     evaluator = loaded.registry.evaluator(args.ruleset, as_of)
@@ -242,6 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--detail", choices=("full", "compact"), default="full", help="JSON detail: full explanation or verdict + failed rules")
     p.add_argument("--chart", metavar="PNG", help="also draw the qualified share against its threshold as a PNG")
     p.add_argument("--chart-by", choices=("school", "county"), default="school")
+    batch = p.add_argument_group("batch (any size; chosen by these flags or a .jsonl/.parquet output)")
+    batch.add_argument("--workers", type=int, help="worker processes (default: the CPU count)")
+    batch.add_argument("--errors", metavar="PATH", help="bad records as JSON Lines (line, record, reason)")
+    batch.add_argument("--summary", metavar="PATH", help="the summary (per school, county, city) as JSON")
+    batch.add_argument("--group", choices=("auto", "sorted", "spill"), default="auto",
+                       help="records grouped by school: sorted input streams; otherwise grouped on disk (auto: find out)")
+    batch.add_argument("--input-format", choices=("jsonl", "csv", "parquet"), help="default: from the file name")
+    batch.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="a progress bar (default: only on a terminal)")
+    batch.add_argument("--dask", metavar="SCHEDULER", help="run on Dask: 'local' or tcp://host:8786 (input: a Parquet folder)")
     _loading_options(p)
     p.set_defaults(func=cmd_evaluate)
 

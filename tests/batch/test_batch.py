@@ -94,7 +94,6 @@ def test_a_school_result_does_not_depend_on_the_schools_before_it(data):
 
     def results(order):
         evaluator = build_registry().registry.evaluator("guangdong", AS_OF)  # a fresh process's memory
-        batch_worker.typed_memos(evaluator)
         return {s.id: batch_worker.dumps(explain.school_dict(evaluator.school(s, AS_OF))) for s in order}
 
     assert results(schools) == results(schools[::-1])

@@ -93,3 +93,20 @@ def test_schema_prints_json_schema(capsys):
 def test_console_script_is_installed():
     run_ = subprocess.run([sys.executable, "-m", "kaohe.cli", "rulesets"], capture_output=True, text=True, timeout=120)
     assert run_.returncode == 0 and "guangdong" in run_.stdout
+
+
+def test_batch_mode_streams_jsonl_and_reports_bad_lines_with_exit_4(capsys, tmp_path):
+    import generate_guangdong
+
+    source = tmp_path / "in.jsonl"
+    lines = [json.dumps(s, ensure_ascii=False) for s in generate_guangdong.iter_schools(120, per_school=30, seed=3)]
+    lines.insert(2, "{broken")
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out, errors = tmp_path / "out.jsonl", tmp_path / "errors.jsonl"
+    code, _, err = run(capsys, "evaluate", "--ruleset", "guangdong", "--as-of", "2022-12-31", str(source),
+                       "-o", str(out), "--workers", "1", "--errors", str(errors))
+    assert code == 4 and "1 bad records" in err
+    (bad,) = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
+    assert bad["line"] == 3 and bad["code"] == "input.unreadable"
+    schools = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(schools) == len(lines) - 1 and all(s["verdict"] in ("pass", "fail") for s in schools)
