@@ -12,11 +12,11 @@ from fastapi.openapi.utils import get_openapi
 from kaohe import __version__
 from kaohe.plugins.manager import Loaded, build_registry
 
-from . import problems, routes_evaluations, routes_operations, routes_rulesets
+from . import problems, routes_evaluations, routes_operations, routes_questions, routes_rulesets, routes_simulations
 from .fastpath import TeacherFastPath
-from .lint_service import LintService
+from .compile_worker import CompileWorker
 from .metrics import ApiMetrics, MetricsMiddleware
-from .schemas import EvaluationRequest, TeacherEvaluationRequest
+from .schemas import EvaluationRequest, SimulationRequest, TeacherEvaluationRequest
 from .settings import Settings
 
 log = logging.getLogger("kaohe.api")
@@ -28,7 +28,10 @@ DESCRIPTION = """\
   with its explanation, actual and expected values, remedy and citation.
 - `POST /v1/evaluations/teacher`: one teacher, teacher rules only (the low-latency path).
 - `POST /v1/evaluations/stream`: JSON Lines in, JSON Lines out, school by school as the body arrives.
-- `GET /v1/rulesets`, `GET /v1/rulesets/{id}`, `POST /v1/rulesets/validate`.
+- `POST /v1/simulations`: the same records under the ruleset in force and under a changed one (parameter
+  values set, or changed YAML) → who changes verdict, by rule, county and school.
+- `GET /v1/rulesets`, `GET /v1/rulesets/{id}`, `POST /v1/rulesets/validate`, `GET /v1/questions` (the open
+  questions of reading the policies, the reading applied and who decides).
 
 Every evaluation names the ruleset id, the revision that decided and a decision id (uuid).
 `Accept-Language: en` for English explanations; Chinese (zh-CN) is the default.
@@ -36,7 +39,7 @@ Errors are RFC 9457 problem+json with a stable `code`; `GET /problems/{code}` ex
 Send the API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
 """
 
-REQUEST_MODELS = (EvaluationRequest, TeacherEvaluationRequest)
+REQUEST_MODELS = (EvaluationRequest, TeacherEvaluationRequest, SimulationRequest)
 
 
 def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None) -> FastAPI:
@@ -59,22 +62,25 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
                 log.warning("no API keys are configured: every request is served without a key")
             else:
                 log.warning("no API keys are configured and anonymous access is off: /v1 refuses every request")
-        app.state.linter = LintService(config.ruleset_paths, config.plugin_modules, config.entry_points,
-                                       config.lint_timeout_seconds, config.lint_recycle_after)
-        if getattr(app.state, "lint_prestart", False):
-            app.state.linter.prestart()
+        # ruleset checks and simulations compile rulesets: in a child process, never in this one
+        app.state.worker = CompileWorker(config.ruleset_paths, config.plugin_modules, config.entry_points,
+                                         lint_timeout=config.lint_timeout_seconds,
+                                         simulate_timeout=config.simulate_timeout_seconds,
+                                         recycle_after=config.worker_recycle_after, queue_limit=config.worker_queue_limit)
+        if getattr(app.state, "worker_prestart", False):
+            app.state.worker.prestart()
         try:
             yield
         finally:
-            app.state.linter.close()
-            app.state.linter = None
+            app.state.worker.close()
+            app.state.worker = None
 
     app = FastAPI(title="kaohe 考核 API", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs" if settings.docs else None, redoc_url=None,
                   openapi_url="/openapi.json" if settings.docs else None)
     app.state.settings = settings
     app.state.loaded = loaded
-    app.state.linter = None
+    app.state.worker = None
     app.state.metrics = ApiMetrics(settings.multiprocess_metrics_dir)
     problems.install(app)
     if settings.fast_path:
@@ -82,7 +88,9 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # added last: outermost
     # one router per resource
     app.include_router(routes_evaluations.router)
+    app.include_router(routes_simulations.router)
     app.include_router(routes_rulesets.router)
+    app.include_router(routes_questions.router)
     app.include_router(routes_operations.router)
     app.include_router(routes_operations.problems_router)
 

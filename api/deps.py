@@ -19,7 +19,7 @@ from kaohe.engine.registry import Registry
 from kaohe.plugins.manager import Loaded
 
 from .keys import KeyChecker
-from .lint_service import LintService
+from .compile_worker import CompileWorker
 from .metrics import ApiMetrics
 from .problems import Problem
 from .settings import Settings
@@ -58,14 +58,14 @@ def get_metrics(request: Request) -> ApiMetrics:
 MetricsDep = Annotated[ApiMetrics, Depends(get_metrics)]
 
 
-def get_linter(request: Request) -> LintService:
-    linter = getattr(request.app.state, "linter", None)
-    if linter is None:
-        raise Problem("service.not_ready", "the ruleset checker is not running", headers={"Retry-After": "1"})
-    return linter
+def get_worker(request: Request) -> CompileWorker:
+    worker = getattr(request.app.state, "worker", None)
+    if worker is None:
+        raise Problem("service.not_ready", "the process that compiles rulesets is not running", headers={"Retry-After": "1"})
+    return worker
 
 
-LinterDep = Annotated[LintService, Depends(get_linter)]
+WorkerDep = Annotated[CompileWorker, Depends(get_worker)]
 
 
 # ---- language ----------------------------------------------------------------------------------
@@ -229,3 +229,11 @@ async def json_body(request: Request, settings: SettingsDep) -> bytes:
 
 
 JsonBodyDep = Annotated[bytes, Depends(json_body)]
+
+
+async def simulation_body(request: Request, settings: SettingsDep) -> bytes:
+    check_media_type(request, _JSON_TYPES, ("+json",))
+    return await read_limited_body(request, settings.max_simulation_bytes)
+
+
+SimulationBodyDep = Annotated[bytes, Depends(simulation_body)]

@@ -143,3 +143,22 @@ EXAMPLE_REGION = {'id': '440802',
 EXAMPLE_TEACHER = EXAMPLE_SCHOOL["teachers"][0]
 EXAMPLE_TEACHER_PASSING = EXAMPLE_SCHOOL["teachers"][2]
 EXAMPLE_AS_OF = "2022-12-31"
+
+# a changed revision for the simulation example: a city ruleset over Guangdong's, asking 30 hours
+EXAMPLE_CHANGED_RULESET = """\
+kaohe: 1
+id: zhanjiang
+extends: guangdong
+version: "2022.1"
+title:
+  zh: 湛江市校本研修考核
+  en: Zhanjiang school-based assessment
+jurisdiction:
+  level: city
+  name: {zh: 湛江市, en: Zhanjiang}
+effective:
+  from: "2022-01-01"
+parameters:
+  school_based_hours_required:
+    value: 30
+"""

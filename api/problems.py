@@ -71,6 +71,24 @@ _TYPES = [
                 "the effective periods that `detail` lists (GET /v1/rulesets/{id} shows them)."),
     ProblemType("ruleset.lint_timeout", 422, {"zh": "规则集校验超时", "en": "Checking the ruleset took too long"},
                 "The ruleset could not be checked in the time allowed. Split it, or check it with `kaohe lint`."),
+    ProblemType("simulate.unknown_parameter", 422, {"zh": "没有此参数", "en": "No such parameter"},
+                "`set` names a parameter the ruleset does not have. `parameter` names it and `hint` suggests the "
+                "closest name; GET /v1/rulesets/{id} lists the parameters. Nothing was simulated."),
+    ProblemType("simulate.invalid_value", 422, {"zh": "参数取值类型不符", "en": "The value does not fit the parameter"},
+                "A value in `set` is not of the parameter's type: a number (20, 92.5), true or false, text, a date "
+                "(\"YYYY-MM-DD\"), a list or an object, as the ruleset declares it or as its current value is. "
+                "`parameter` names it. Nothing was simulated."),
+    ProblemType("simulate.nothing_changed", 422, {"zh": "没有要比较的变更", "en": "There is nothing to compare"},
+                "A simulation needs a change: `set` with at least one parameter, a `changed_ruleset`, or both."),
+    ProblemType("simulate.invalid_ruleset", 422, {"zh": "变更后的规则集未通过校验", "en": "The changed ruleset does not check"},
+                "`changed_ruleset` has errors. `diagnostics` lists every one with line and column in the text "
+                "sent (file changed_ruleset.yaml), as POST /v1/rulesets/validate reports them. Nothing was simulated."),
+    ProblemType("simulate.timeout", 422, {"zh": "模拟超时", "en": "The simulation took too long"},
+                "The simulation did not finish in the time this server allows. Send fewer schools, or run "
+                "`kaohe simulate` on the records."),
+    ProblemType("simulate.failed", 422, {"zh": "无法完成模拟", "en": "The simulation could not be run"},
+                "The process running simulations stopped on this request twice. Check `changed_ruleset` with "
+                "POST /v1/rulesets/validate or `kaohe lint`."),
     ProblemType("http.not_found", 404, {"zh": "没有此路径", "en": "Not found"},
                 "There is no endpoint at this path. GET /docs lists them."),
     ProblemType("http.method_not_allowed", 405, {"zh": "不支持此请求方法", "en": "Method not allowed"},
@@ -78,6 +96,9 @@ _TYPES = [
     ProblemType("http.error", 400, {"zh": "请求错误", "en": "Bad request"}, "The request could not be served."),
     ProblemType("service.not_ready", 503, {"zh": "服务尚未就绪", "en": "The service is not ready"},
                 "The rulesets are not loaded (yet). Try again shortly; /readyz says when the server is ready."),
+    ProblemType("service.busy", 503, {"zh": "服务繁忙", "en": "The service is busy"},
+                "Too many ruleset checks and simulations are waiting for the process that compiles rulesets. "
+                "Try again shortly (Retry-After)."),
     ProblemType("internal.error", 500, {"zh": "服务器内部错误", "en": "Internal error"},
                 "Something went wrong inside the server. It has been logged under the decision id; "
                 "quote it when you report the problem."),
@@ -114,6 +135,13 @@ class Problem(Exception):
         super().__init__(detail)
         self.code, self.detail, self.errors, self.headers, self.hint, self.extra = code, detail, errors, headers, hint, extra
         self.status = status or problem_type(code).status
+
+    def __reduce__(self):  # crosses the boundary of the compiling child process (compile_worker.py)
+        return (_rebuild, (self.code, self.detail, self.status, self.errors, self.headers, self.hint, self.extra))
+
+
+def _rebuild(code, detail, status, errors, headers, hint, extra) -> Problem:
+    return Problem(code, detail, status=status, errors=errors, headers=headers, hint=hint, **extra)
 
 
 def problem_body(code: str, detail: str, *, lang: str = "zh", status: int | None = None, decision_id: str | None = None,

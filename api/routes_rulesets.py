@@ -12,7 +12,7 @@ from kaohe.engine.compiler import CompiledRuleset
 from kaohe.engine.errors import UnknownRuleset
 from kaohe.engine.registry import Registry
 
-from .deps import (ApiKeyDep, LanguageDep, LinterDep, RegistryDep, SettingsDep, TodayDep, check_media_type,
+from .deps import (ApiKeyDep, LanguageDep, RegistryDep, SettingsDep, TodayDep, WorkerDep, check_media_type,
                     content_language, read_limited_body)
 from .jsonio import dumps
 from .problems import Problem
@@ -137,7 +137,7 @@ _VALIDATE_DOC["requestBody"]["content"]["application/yaml"]["example"] = (
 @router.post("/validate", summary="校验规则集 Check ruleset YAML (nothing is executed)", response_model=ValidationResult,
              responses={401: _PROBLEM, 413: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM}, openapi_extra=_VALIDATE_DOC)
 async def validate_ruleset(
-        request: Request, settings: SettingsDep, linter: LinterDep, lang: LanguageDep, _key: ApiKeyDep,
+        request: Request, settings: SettingsDep, worker: WorkerDep, lang: LanguageDep, _key: ApiKeyDep,
         file: Annotated[str, Query(max_length=200, pattern=r"^[^\x00-\x1f]*$",
                                    description="file name to use in the diagnostics")] = "ruleset.yaml") -> Response:
     """Every problem of the ruleset in one pass, each with line and column, as `kaohe lint`
@@ -151,7 +151,7 @@ async def validate_ruleset(
         diagnostics = [{"code": "ruleset.unreadable", "severity": "error", "file": file, "line": None, "column": None,
                         "path": "", "message": f"not UTF-8 text (byte {exc.start})"}]
     else:
-        diagnostics = await linter.lint(text, file)
+        diagnostics = await worker.lint(text, file)
     keys = ("code", "severity", "message", "file", "line", "column", "path", "hint")
     cleaned = [{k: d.get(k) for k in keys if k in d} for d in diagnostics]
     errors = [d for d in cleaned if d.get("severity") == "error"]

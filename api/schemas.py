@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kaohe.engine.records import Region, School, Teacher
 
-from .examples import EXAMPLE_AS_OF, EXAMPLE_REGION, EXAMPLE_SCHOOL, EXAMPLE_TEACHER, EXAMPLE_TEACHER_PASSING
+from .examples import (EXAMPLE_AS_OF, EXAMPLE_CHANGED_RULESET, EXAMPLE_REGION, EXAMPLE_SCHOOL, EXAMPLE_TEACHER,
+                       EXAMPLE_TEACHER_PASSING)
 
 RulesetId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$",
                                  description="ruleset id, e.g. guangdong (GET /v1/rulesets lists them)",
@@ -25,14 +26,17 @@ DETAIL_DESCRIPTION = ("full: every rule with its explanation, and the measures w
                       "compact: verdict and the failed rules only")
 
 
-class _Request(BaseModel):
+class _Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     ruleset: RulesetId
     as_of: Optional[dt.date] = Field(default=None, description="evaluate as of this day (YYYY-MM-DD); picks the "
                                      "revision in force that day. Default: today (China Standard Time)")
-    detail: Detail = Field(default="full", description=DETAIL_DESCRIPTION)
     records_version: Literal["1"] = Field(default="1", description="version of the record format")
+
+
+class _Request(_Envelope):
+    detail: Detail = Field(default="full", description=DETAIL_DESCRIPTION)
 
 
 class EvaluationRequest(_Request):
@@ -47,6 +51,26 @@ class TeacherEvaluationRequest(_Request):
     """One teacher, without school context: only teacher-level rules are evaluated."""
 
     teacher: Teacher
+
+
+ParameterName = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class SimulationRequest(_Envelope):
+    """The records, and a change to the ruleset: parameter values `set`, a `changed_ruleset`, or both
+    (the changed text first, then the values set on it). The records are evaluated under the revision
+    in force on `as_of` and under the changed one, and compared."""
+
+    schools: list[School] = Field(min_length=1, description="schools with their teachers")
+    regions: list[Region] = Field(default_factory=list, description="counties, cities or provinces to assess "
+                                  "over the schools sent")
+    set_values: dict[ParameterName, Any] = Field(
+        default_factory=dict, alias="set", max_length=200,
+        description="parameter name → value, as JSON: a number (20), true/false, text, a date (\"2023-09-01\"), "
+                    "a list or an object, of the parameter's type (GET /v1/rulesets/{id} lists the parameters)")
+    changed_ruleset: Optional[str] = Field(
+        default=None, description="YAML text of a changed revision of the ruleset (or of a ruleset that extends a "
+        "loaded one); checked as POST /v1/rulesets/validate checks it, never executed")
 
 
 EVALUATION_EXAMPLES = {
@@ -72,6 +96,21 @@ TEACHER_EXAMPLES = {
         "summary": "全部达标的教师 (简要结果)",
         "description": "马磊: 每条教师规则均已满足.",
         "value": {"ruleset": "guangdong", "as_of": EXAMPLE_AS_OF, "detail": "compact", "teacher": EXAMPLE_TEACHER_PASSING},
+    },
+}
+
+SIMULATION_EXAMPLES = {
+    "lower_hours": {
+        "summary": "校本研修学时要求由25学时降至20学时",
+        "description": "湛江市示例第二中学的三名教师: 若校本研修学时要求降为20学时, 冯玉 (24学时) 由不通过变为通过.",
+        "value": {"ruleset": "guangdong", "as_of": EXAMPLE_AS_OF, "set": {"school_based_hours_required": 20},
+                  "schools": [EXAMPLE_SCHOOL], "regions": [EXAMPLE_REGION]},
+    },
+    "changed_ruleset": {
+        "summary": "变更后的规则集: 湛江市要求30学时",
+        "description": "以继承广东规则集的湛江市规则集 (YAML 文本) 作为变更修订, 比较同一批记录的结论.",
+        "value": {"ruleset": "guangdong", "as_of": EXAMPLE_AS_OF, "changed_ruleset": EXAMPLE_CHANGED_RULESET,
+                  "schools": [EXAMPLE_SCHOOL]},
     },
 }
 
@@ -305,6 +344,133 @@ class ValidationResult(BaseModel):
     valid: bool = Field(description="no errors (warnings allowed)")
     errors: list[Diagnostic]
     warnings: list[Diagnostic]
+
+
+class ImpactRevision(_Open):
+    id: str
+    version: str
+    revision: str
+    title: dict[str, str] = Field(description="zh and en")
+
+
+class ImpactTally(_Open):
+    total: int
+    passing_before: int
+    passing_after: int
+    pass_to_fail: int
+    fail_to_pass: int
+
+
+class ImpactSummary(_Open):
+    teachers: ImpactTally
+    schools: ImpactTally
+    regions: ImpactTally
+
+
+class ParameterChangeInfo(_Open):
+    name: str
+    change: Literal["added", "removed", "changed"]
+    title: dict[str, str]
+    unit: Optional[str] = None
+    old: Any = Field(default=None, description="the baseline's value (null when added)")
+    new: Any = Field(default=None, description="the changed revision's value (null when removed)")
+    value_changed: bool
+    fields: list[dict] = Field(description="other changed fields of the parameter (question, reading, title …)")
+
+
+class RuleImpactInfo(_Open):
+    rule_id: str
+    level: Literal["teacher", "school", "region"]
+    title: dict[str, str]
+    severity: Literal["required", "advisory"]
+    in_baseline: bool
+    in_changed: bool
+    pass_to_fail: int
+    fail_to_pass: int
+    other: int = Field(description="to or from not_applicable or needs_review, or the rule added or removed")
+    records: list[str] = Field(description="ids of the records whose status on this rule changed")
+
+
+class GroupImpactInfo(_Open):
+    kind: Literal["county", "school"]
+    id: Optional[str] = None
+    name: Optional[str] = None
+    county_id: Optional[str] = None
+    teachers: ImpactTally
+    schools: ImpactTally
+
+
+class StatusChangeInfo(_Open):
+    rule_id: str
+    old: str = Field(description="pass, fail, needs_review, not_applicable, or absent (no such rule)")
+    new: str
+
+
+class RecordChangeInfo(_Open):
+    level: Literal["teacher", "school", "region"]
+    id: str
+    name: Optional[str] = None
+    school_id: Optional[str] = None
+    school_name: Optional[str] = None
+    county_id: Optional[str] = None
+    old_verdict: str
+    new_verdict: str
+    direction: Optional[str] = Field(description="pass_to_fail, fail_to_pass (or another old_to_new); null when "
+                                     "only a rule's status changed")
+    rules_changed: list[StatusChangeInfo]
+
+
+class Impact(_Open):
+    """`kaohe.engine.simulate.Impact.to_dict()`: what `kaohe simulate --json` prints."""
+
+    baseline: ImpactRevision
+    changed: ImpactRevision
+    as_of: dt.date
+    parameters: list[ParameterChangeInfo] = Field(description="parameters whose value differs")
+    summary: ImpactSummary
+    by_rule: list[RuleImpactInfo] = Field(description="rules whose status changed for some record")
+    by_county: list[GroupImpactInfo]
+    by_school: list[GroupImpactInfo]
+    teachers: list[RecordChangeInfo] = Field(description="teachers whose verdict changed first, then those with "
+                                             "only a rule's status changed")
+    schools: list[RecordChangeInfo]
+    regions: list[RecordChangeInfo]
+
+
+class SimulationResponse(_Open):
+    decision_id: str
+    ruleset: str
+    as_of: dt.date
+    baseline_revision: str = Field(description="the revision in force on as_of")
+    changed_revision: str = Field(description="content hash of the changed revision")
+    language: Literal["zh", "en"]
+    warnings: list[Diagnostic] = Field(description="warnings about changed_ruleset, if sent")
+    impact: Impact
+
+
+class OpenQuestion(_Open):
+    """One entry of `kaohe.engine.questions.QuestionRegister.to_dict()`."""
+
+    ruleset: str
+    version: str
+    revision: str
+    jurisdiction: dict[str, str]
+    parameter: str
+    title: dict[str, str]
+    value: Any = Field(default=None, description="the value applied meanwhile")
+    unit: Optional[str] = None
+    question: dict[str, str] = Field(description="what the policy text leaves open (zh, en)")
+    reading: Optional[dict[str, str]] = Field(default=None, description="the reading applied meanwhile")
+    decided_by: dict[str, str] = Field(description="who is to decide")
+    decided_by_default: bool = Field(description="true when the ruleset names no one and the jurisdiction's "
+                                     "education department is assumed")
+    asked_in: str = Field(description="the ruleset that raises the question (a parent, for an inherited parameter)")
+    cite: Optional[dict] = None
+
+
+class OpenQuestions(_Open):
+    count: int
+    questions: list[OpenQuestion]
 
 
 class Health(BaseModel):

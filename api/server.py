@@ -40,7 +40,7 @@ def _server_app(settings: Settings):
     from .app import create_app
 
     app = create_app(settings)
-    app.state.lint_prestart = True
+    app.state.worker_prestart = True
     app.state.after_load = tune_gc
     return app
 

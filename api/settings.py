@@ -49,11 +49,15 @@ class Settings(BaseModel):
     max_stream_line_bytes: int = Field(default=16 * MIB, ge=1)
     max_stream_school_teachers: int = Field(default=20_000, ge=1)
     max_ruleset_bytes: int = Field(default=1 * MIB, ge=1)
+    max_simulation_bytes: int = Field(default=10 * MIB, ge=0)
 
-    # ruleset validation runs in a child process that is replaced after this many checks, because
-    # compiling registers rules with durable_rules for the life of the process
+    # ruleset checks and simulations compile rulesets, which registers rules with durable_rules for
+    # the life of the process; they run one at a time in a child process (compile_worker.py) that is
+    # replaced once it has compiled `worker_recycle_after` revisions
     lint_timeout_seconds: float = Field(default=20.0, gt=0)
-    lint_recycle_after: int = Field(default=100, ge=1)
+    simulate_timeout_seconds: float = Field(default=60.0, gt=0)
+    worker_recycle_after: int = Field(default=100, ge=1)
+    worker_queue_limit: int = Field(default=32, ge=1)
 
     # `as_of` defaults to today in this time zone (the policies are China's)
     timezone: str = "Asia/Shanghai"
@@ -106,7 +110,8 @@ class Settings(BaseModel):
                 values[key] = _flag(var, env[var])
         for var, key in (("KAOHE_API_MAX_BODY_BYTES", "max_body_bytes"), ("KAOHE_API_MAX_STREAM_BYTES", "max_stream_bytes"),
                          ("KAOHE_API_MAX_LINE_BYTES", "max_stream_line_bytes"),
-                         ("KAOHE_API_MAX_RULESET_BYTES", "max_ruleset_bytes")):
+                         ("KAOHE_API_MAX_RULESET_BYTES", "max_ruleset_bytes"),
+                         ("KAOHE_API_MAX_SIMULATION_BYTES", "max_simulation_bytes")):
             if env.get(var):
                 try:
                     values[key] = int(env[var])

@@ -74,9 +74,8 @@ def parameter_kind(resolved: Resolved, name: str) -> str:
 
 def _check_known(resolved: Resolved, name: str) -> None:
     if name not in resolved.parameters:
-        close = suggest(name, resolved.parameters)
         raise UnknownParameter(f"ruleset '{resolved.id}' has no parameter '{name}'",
-                               hint=f"did you mean '{close}'?" if close else "see the ruleset's parameters")
+                               hint=suggest(name, resolved.parameters) or "see the ruleset's parameters")
 
 
 def parse_value(resolved: Resolved, name: str, text: str) -> Any:
@@ -507,7 +506,7 @@ _WORDS = {
         "affected": "结论改变的教师", "affected_schools": "结论改变的学校", "affected_regions": "结论改变的区域",
         "rule_only": "另有 {n} 名教师结论未变, 但有规则状态改变 (见 JSON 输出)。",
         "no_change": "没有任何教师、学校或区域的结论改变。", "no_county": "(未填区县)",
-        "pass": "通过", "fail": "不通过", "not_applicable": "不适用", "absent": "(无此规则)",
+        "pass": "通过", "fail": "不通过", "needs_review": "待人工复核", "not_applicable": "不适用", "absent": "(无此规则)",
         "advisory": "建议项", "other": "其他变化", "rules": "规则", "school": "学校", "none": "无",
         "teacher": "教师", "school_level": "学校", "region": "区域",
     },
@@ -519,7 +518,8 @@ _WORDS = {
         "affected_schools": "Schools whose verdict changes", "affected_regions": "Regions whose verdict changes",
         "rule_only": "{n} more teacher(s) keep their verdict but have a rule whose status changes (see the JSON output).",
         "no_change": "No teacher, school or region changes verdict.", "no_county": "(no county)",
-        "pass": "pass", "fail": "fail", "not_applicable": "not applicable", "absent": "(no such rule)",
+        "pass": "pass", "fail": "fail", "needs_review": "needs review", "not_applicable": "not applicable",
+        "absent": "(no such rule)",
         "advisory": "advisory", "other": "other changes", "rules": "rules", "school": "school", "none": "none",
         "teacher": "teacher", "school_level": "school", "region": "region",
     },

@@ -2,8 +2,10 @@
 against the real server on loopback, valid and invalid ones; none may be answered with a 5xx.
 
 Budget: FUZZ_EXAMPLES per operation and generation mode (KAOHE_FUZZ_EXAMPLES overrides), fewer for
-POST /v1/evaluations whose nested bodies take hypothesis ~0.2 s each to generate, so that at least
-MIN_REQUESTS requests are sent in well under three minutes.
+POST /v1/evaluations and /v1/simulations, whose nested bodies take hypothesis ~0.2 s each to generate
+(the simulation's OpenAPI examples, which run whole simulations, are always sent), and for
+GET /v1/questions, which has two query parameters; so that at least MIN_REQUESTS requests are sent
+in well under three minutes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 
 FUZZ_EXAMPLES = int(os.environ.get("KAOHE_FUZZ_EXAMPLES", "200"))
-SLOW_TO_GENERATE = {"/v1/evaluations": 40}
+SMALLER_BUDGET = {"/v1/evaluations": 40, "/v1/simulations": 20, "/v1/questions": 50}
 MIN_REQUESTS = int(os.environ.get("KAOHE_FUZZ_MIN_REQUESTS", "2000"))
 
 # serialise the text bodies (JSON Lines, YAML) as the strings the schema says they are
@@ -39,7 +41,7 @@ def test_generated_requests_never_get_a_server_error(live_server, app_factory):
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-            @settings(max_examples=SLOW_TO_GENERATE.get(operation.path, FUZZ_EXAMPLES), deadline=None, database=None, derandomize=True,
+            @settings(max_examples=SMALLER_BUDGET.get(operation.path, FUZZ_EXAMPLES), deadline=None, database=None, derandomize=True,
                       phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
             @given(case=operation.as_strategy(generation_mode=mode))
             def fuzz(case):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from kaohe.api.examples import EXAMPLE_REGION, EXAMPLE_SCHOOL
-from kaohe.api.schemas import EVALUATION_EXAMPLES, TEACHER_EXAMPLES, EvaluationRequest, TeacherEvaluationRequest
+from kaohe.api.schemas import (EVALUATION_EXAMPLES, SIMULATION_EXAMPLES, TEACHER_EXAMPLES, EvaluationRequest,
+                               SimulationRequest, TeacherEvaluationRequest)
 
 
 def test_docs_are_served(client):
@@ -30,6 +31,27 @@ def test_every_request_example_validates_and_evaluates(client):
     for name, example in TEACHER_EXAMPLES.items():
         TeacherEvaluationRequest.model_validate(example["value"])
         assert client.post("/v1/evaluations/teacher", json=example["value"]).status_code == 200, name
+    for name, example in SIMULATION_EXAMPLES.items():
+        SimulationRequest.model_validate(example["value"])
+        assert client.post("/v1/simulations", json=example["value"]).status_code == 200, name
+
+
+def test_the_simulation_example_lowers_the_hours_to_20_over_the_dataset_school(client):
+    doc = client.get("/openapi.json").json()
+    body = doc["paths"]["/v1/simulations"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/SimulationRequest"}
+    example = body["examples"]["lower_hours"]
+    assert example["value"]["set"] == {"school_based_hours_required": 20}
+    assert [t["id"] for s in example["value"]["schools"] for t in s["teachers"]] == [t["id"] for t in EXAMPLE_SCHOOL["teachers"]]
+    assert "学时" in example["summary"]
+    impact = client.post("/v1/simulations", json=example["value"]).json()["impact"]
+    assert [(t["name"], t["direction"]) for t in impact["teachers"] if t["direction"]] == [("冯玉", "fail_to_pass")]
+    for name in ("SimulationRequest", "SimulationResponse", "Impact", "OpenQuestions"):
+        assert name in doc["components"]["schemas"], name
+    assert "set" in doc["components"]["schemas"]["SimulationRequest"]["properties"]
+    questions = doc["paths"]["/v1/questions"]["get"]
+    assert {p["name"] for p in questions["parameters"]} == {"ruleset", "format"}
+    assert questions["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/OpenQuestions"}
 
 
 def test_the_document_carries_the_chinese_examples_and_the_record_schemas(client):

@@ -107,7 +107,7 @@ def test_validate_does_not_grow_the_servers_rule_engine(client):
 
 
 def test_validate_keeps_working_across_child_replacements(app_factory):
-    with TestClient(app_factory(lint_recycle_after=1)) as client:
+    with TestClient(app_factory(worker_recycle_after=1)) as client:
         for _ in range(3):
             assert client.post("/v1/rulesets/validate", content=GUANGDONG.encode(), headers=YAML).json()["valid"] is True
 
