@@ -75,7 +75,9 @@ def run_reference(data: str) -> dict:
 def run_kaohe(data: str, output: str, workers: int) -> dict:
     from kaohe.engine.batch import run_batch
 
-    summary = run_batch("guangdong", data, output, as_of=AS_OF, workers=workers, progress=False,
+    from kaohe.plugins.manager import RegistryLoader
+
+    summary = run_batch("guangdong", data, output, as_of=AS_OF, workers=workers, progress=False, load_registry=RegistryLoader(),
                         summary_path=output + ".summary.json", errors_path=output + ".errors.jsonl")
     return {"teachers": summary.teachers, "teachers_passing": summary.teachers_passing, "schools": summary.schools,
             "status": summary.status, "revision": summary.report["ruleset"]["revision"]}

@@ -686,11 +686,9 @@ def output_format_of(output: str, output_format: str | None) -> str:
 
 def run_batch(ruleset_id: str, inputs, output: str | Path, *, as_of: dt.date | None = None, lang: str = "zh",
               detail: str = "full", workers: int | None = None, errors_path: str | Path | None = None,
-              summary_path: str | Path | None = None, progress: bool | None = None,
-              ruleset_paths: tuple = (), plugin_modules: tuple = (), grouping: str = "auto",
+              summary_path: str | Path | None = None, progress: bool | None = None, grouping: str = "auto",
               input_format: str | None = None, output_format: str | None = None,
-              load_registry: Callable | None = None, entry_points: bool = True,
-              temp_dir: str | None = None) -> BatchSummary:
+              load_registry: Callable, temp_dir: str | None = None) -> BatchSummary:
     """Evaluate `inputs` (JSON Lines, CSV or Parquet; a path, '-', or a list) into `output`
     (.jsonl: one `school_dict` per line; .parquet: verdicts, one row per teacher; '-': stdout).
 
@@ -699,8 +697,9 @@ def run_batch(ruleset_id: str, inputs, output: str | Path, *, as_of: dt.date | N
     summary_path: the summary JSON (per school, county, city, and totals).
     progress: a progress bar on stderr; None shows it only when stderr is a terminal.
     grouping: "auto", "sorted" (input must be grouped by school, else an error) or "spill".
-    load_registry: a picklable () -> Registry (or plugin `Loaded`); by default the plugin manager
-        builds it from the installed plugins, `ruleset_paths` and `plugin_modules`.
+    load_registry: a picklable () -> Registry (or plugin `Loaded`), run once in every worker, e.g.
+        `kaohe.plugins.manager.RegistryLoader(ruleset_paths, plugin_modules)`: the engine does not
+        reach up into the plugin layer itself.
     Raises KaoheError for problems that stop the run (unknown ruleset, unreadable file, unknown
     column); bad records do not raise.
     """
@@ -717,8 +716,7 @@ def run_batch(ruleset_id: str, inputs, output: str | Path, *, as_of: dt.date | N
     lang = explain.language(lang)
     as_of = as_of or dt.date.today()
     workers = max(1, int(workers or default_workers()))
-    job = Job(ruleset_id, as_of, lang, detail, out_format, load_registry, tuple(str(p) for p in ruleset_paths),
-              tuple(plugin_modules), entry_points)
+    job = Job(ruleset_id, as_of, lang, detail, out_format, load_registry)
 
     loaded = batch_worker.load(job)  # here first: an unknown ruleset or date fails before any worker starts
     registry = getattr(loaded, "registry", loaded)

@@ -52,13 +52,10 @@ class Job:
     lang: str = "zh"
     detail: str = "full"
     output: str = "jsonl"  # jsonl | parquet (verdict rows)
-    load_registry: Callable | None = None  # () -> Registry; default: the plugin manager's
-    ruleset_paths: tuple = ()
-    plugin_modules: tuple = ()
-    entry_points: bool = True
+    load_registry: Callable | None = None  # () -> Registry (or plugin Loaded), picklable
 
     def registry_key(self) -> tuple:
-        return (_stable(self.load_registry), self.ruleset_paths, self.plugin_modules, self.entry_points)
+        return (_stable(self.load_registry),)
 
     def key(self) -> tuple:
         return self.registry_key() + (self.ruleset_id, self.as_of, self.lang, self.detail, self.output)
@@ -97,15 +94,10 @@ def load(job: Job):
     key = job.registry_key()
     loaded = _REGISTRIES.get(key)
     if loaded is None:
-        if job.load_registry is not None:
-            loaded = job.load_registry()
-        else:
-            # imported here, not at module level: the engine does not depend on the plugin layer;
-            # it is only the default way of finding rulesets
-            from kaohe.plugins.manager import build_registry
-
-            loaded = build_registry(tuple(job.ruleset_paths), entry_points=job.entry_points,
-                                    extra_modules=tuple(job.plugin_modules))
+        if job.load_registry is None:
+            raise ValueError("a batch job needs load_registry: a picklable () -> Registry, "
+                             "e.g. kaohe.plugins.manager.RegistryLoader()")
+        loaded = job.load_registry()
         _REGISTRIES[key] = loaded
     return loaded
 

@@ -72,8 +72,12 @@ def cmd_batch(args) -> int:
     else:
         from kaohe.engine.batch import run_batch
 
+        from kaohe.plugins.manager import RegistryLoader
+
+        del common["ruleset_paths"], common["plugin_modules"]
         summary = run_batch(args.ruleset, args.file, args.output or "-", workers=args.workers, grouping=args.group,
-                            input_format=args.input_format, progress=args.progress, **common)
+                            input_format=args.input_format, progress=args.progress,
+                            load_registry=RegistryLoader(paths, modules), **common)
     for warning in summary.warnings:
         print(f"kaohe: warning: {warning}", file=sys.stderr)
     print(f"kaohe: {summary.teachers} teachers in {summary.schools} schools "

@@ -35,6 +35,7 @@ from typing import Callable
 
 from distributed import Client, LocalCluster, WorkerPlugin
 
+from kaohe.plugins.manager import RegistryLoader
 from kaohe.engine import batch, batch_io, batch_worker, explain
 from kaohe.engine.batch_worker import Job
 from kaohe.engine.errors import InputFormatError
@@ -139,8 +140,9 @@ def run_dask(ruleset_id: str, inputs, output_dir: str | Path, *, scheduler: str 
                                hint="convert with kaohe.engine.batch_io.to_parquet(src, folder, teachers_per_file=N)")
     lang = explain.language(lang)
     as_of = as_of or dt.date.today()
-    job = Job(ruleset_id, as_of, lang, detail, output_format, load_registry, tuple(str(p) for p in ruleset_paths),
-              tuple(plugin_modules), entry_points)
+    if load_registry is None:
+        load_registry = RegistryLoader(tuple(str(p) for p in ruleset_paths), tuple(plugin_modules), entry_points)
+    job = Job(ruleset_id, as_of, lang, detail, output_format, load_registry)
     loaded = batch_worker.load(job)  # on the client too: a wrong ruleset id fails here, not on every worker
     registry = getattr(loaded, "registry", loaded)
     compiled = registry.get(ruleset_id, as_of)

@@ -101,6 +101,18 @@ def _read_source(source) -> tuple[str, str]:
     return source.read_text(encoding="utf-8"), getattr(source, "name", str(source))
 
 
+@dataclass(frozen=True)
+class RegistryLoader:
+    """A picklable recipe for the registry, for worker processes (batch, Dask): each builds it once."""
+
+    ruleset_paths: tuple = ()
+    plugin_modules: tuple = ()
+    entry_points: bool = True
+
+    def __call__(self) -> "Loaded":
+        return build_registry(tuple(self.ruleset_paths), self.entry_points, tuple(self.plugin_modules))
+
+
 def build_registry(ruleset_paths: tuple[str | Path, ...] = (), entry_points: bool = True,
                    extra_modules: tuple[str, ...] = (), defaults: tuple[str, ...] = DEFAULT_PLUGINS) -> Loaded:
     """Every ruleset, catalogue, primitive and importer from every plugin, plus the given ruleset

@@ -15,6 +15,7 @@ from kaohe.engine.batch_io import to_parquet
 from kaohe.engine.errors import InputFormatError, KaoheError
 from kaohe.engine.inputs import read_dataset
 from kaohe.engine.records import School
+from kaohe.plugins.manager import RegistryLoader
 
 AS_OF = dt.date(2022, 12, 31)
 ID_CARD = "110101199003071234"
@@ -34,13 +35,14 @@ def school_file(data, tmp_path_factory):
 def expected(school_file, tmp_path_factory):
     """The reference result: one worker, one school per line."""
     out = tmp_path_factory.mktemp("expected") / "out.jsonl"
-    run_batch("guangdong", school_file, out, as_of=AS_OF, workers=1)
+    run_batch("guangdong", school_file, out, as_of=AS_OF, workers=1, load_registry=RegistryLoader())
     return out.read_bytes()
 
 
 def run(inputs, out, **options):
     options.setdefault("as_of", AS_OF)
     options.setdefault("workers", 1)
+    options.setdefault("load_registry", RegistryLoader())
     return run_batch("guangdong", inputs, out, **options)
 
 
@@ -263,7 +265,7 @@ def test_progress_bar_shows_teachers_per_second_when_asked(school_file, tmp_path
 
 def test_unknown_ruleset_stops_the_run_before_writing(school_file, tmp_path):
     with pytest.raises(KaoheError, match="no ruleset 'nowhere'"):
-        run_batch("nowhere", school_file, tmp_path / "out.jsonl", as_of=AS_OF, workers=1)
+        run_batch("nowhere", school_file, tmp_path / "out.jsonl", as_of=AS_OF, workers=1, load_registry=RegistryLoader())
     assert list(tmp_path.iterdir()) == []
 
 

@@ -15,6 +15,7 @@ from kaohe.distributed import concatenate, run_dask  # noqa: E402
 from kaohe.engine import batch_worker  # noqa: E402
 from kaohe.engine.batch import run_batch  # noqa: E402
 from kaohe.engine.batch_io import to_parquet  # noqa: E402
+from kaohe.plugins.manager import RegistryLoader  # noqa: E402
 
 AS_OF = dt.date(2022, 12, 31)
 
@@ -30,6 +31,7 @@ def test_two_dask_workers_write_what_a_local_run_writes(tmp_path):
     assert len(parts) >= 4
 
     local = run_batch("guangdong", tmp_path / "parts", tmp_path / "local.jsonl", as_of=AS_OF, workers=1,
+                      load_registry=RegistryLoader(),
                       errors_path=tmp_path / "local.err", summary_path=tmp_path / "local.json")
 
     cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
