@@ -193,7 +193,7 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
             try:
                 measure = compiler.compile(name, spec, types)
             except MeasureError as exc:
-                report(exc.code, f"measure '{name}': {exc.message}", resolved.where("measure", name, *_primitive_path(spec, exc.path)), exc.hint)
+                report(exc.code, f"measure '{name}': {exc.message}", resolved.where("measure", name, *exc.path), exc.hint)
                 continue
             types[name] = measure.type
             compiled_measures[name] = measure
@@ -243,10 +243,6 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
     measures = _live_measures(measures, rules, resolved.measures)
     return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings,
                            overrides=dict(overrides or {}), extensions=extensions)
-
-
-def _primitive_path(spec: dict, path: tuple) -> tuple:
-    return path
 
 
 def _declared_type(spec: dict, extensions) -> str:

@@ -127,12 +127,6 @@ def _equality(body: dict) -> tuple:
     return attrgetter(str(field_name)), wanted
 
 
-def _single_equality(body: dict) -> bool:
-    where = body.get("where")
-    return (set(body) <= {"of", "where"} and isinstance(where, dict) and len(where) == 1
-            and not isinstance(next(iter(where.values())), (dict, list)))
-
-
 def all_of(checks: list[Callable]) -> Callable[[Any], bool] | None:
     """One predicate from several; unrolled for the usual one or two (the hot path)."""
     if not checks:
@@ -315,10 +309,9 @@ class Compiler:
 
             def value(record, member_results=None):
                 return len(get(record))
-        elif _single_equality(body):
+        elif _equality(body)[0] is not None:
             get = attrgetter(of)
-            (field_name, wanted), = body["where"].items()
-            get_field = attrgetter(field_name)
+            get_field, wanted = _equality(body)
 
             def value(record, member_results=None):  # map/count run in C: the common case, fast
                 return list(map(get_field, get(record))).count(wanted)
