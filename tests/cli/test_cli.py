@@ -110,3 +110,34 @@ def test_batch_mode_streams_jsonl_and_reports_bad_lines_with_exit_4(capsys, tmp_
     assert bad["line"] == 3 and bad["code"] == "input.unreadable"
     schools = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(schools) == len(lines) - 1 and all(s["verdict"] in ("pass", "fail") for s in schools)
+
+
+def test_simulate_set_reports_exactly_the_teachers_between_the_old_and_new_threshold(capsys, tmp_path):
+    from gd_records import complete_teacher
+
+    def with_hours(ident, hours):  # 研修作业 credits 5 h each, 教学研讨 2 h: build exact totals
+        fives, rest = divmod(hours, 5)
+        entries = [{"category": "校本研修", "kind": "研修作业", "hours": 5, "date": "2022-05-01"}] * fives
+        entries += [{"category": "校本研修", "kind": "教学研讨", "hours": 2, "date": "2022-05-02"}] * (rest // 2)
+        return complete_teacher(id=ident, school_id="S", hours=entries).model_dump(mode="json")
+
+    hours = {"T19": 19, "T20": 20, "T22": 22, "T24": 24, "T25": 25, "T30": 30}
+    data = tmp_path / "teachers.json"
+    data.write_text(json.dumps([with_hours(i, h) for i, h in hours.items()], ensure_ascii=False), encoding="utf-8")
+    code, out, _ = run(capsys, "simulate", "--ruleset", "guangdong", "--as-of", "2022-12-31",
+                       "--set", "school_based_hours_required=20", "--format", "json", str(data))
+    assert code == 0
+    impact = json.loads(out)
+    assert {t["id"] for t in impact["teachers"]} == {i for i, h in hours.items() if 20 <= h < 25}
+    assert {t["direction"] for t in impact["teachers"]} == {"fail_to_pass"}
+
+
+def test_diff_prints_each_changed_parameter_with_old_and_new_value(capsys, tmp_path):
+    changed = tmp_path / "guangdong-2023.yaml"
+    changed.write_text((ROOT / "rulesets" / "guangdong.yaml").read_text(encoding="utf-8")
+                       .replace('version: "2022.1"', 'version: "2023.1"')
+                       .replace("  offline_activity_cap:\n    value: 10", "  offline_activity_cap:\n    value: 8"),
+                       encoding="utf-8")
+    code, out, _ = run(capsys, "diff", "guangdong", str(changed), "--as-of", "2022-12-31", "--exit-code")
+    assert code == 1
+    assert "offline_activity_cap (每次线下活动最多计学时)：10学时/次 → 8学时/次" in out
