@@ -280,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kaohe", description="考核: policy-as-code for the teacher IT-ability programme 2.0")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("evaluate", help="evaluate records (JSON, JSON Lines or CSV) against a ruleset")
+    p = sub.add_parser("evaluate", help="evaluate records (JSON, JSON Lines, CSV; Parquet in batch mode) against a ruleset")
     p.add_argument("file", help="records file: .json, .jsonl or .csv")
     p.add_argument("--ruleset", required=True, help="ruleset id, e.g. guangdong")
     p.add_argument("--as-of", type=_date, help="evaluate as of this date (default: today); picks the revision in force")
