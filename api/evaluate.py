@@ -18,7 +18,7 @@ from kaohe.engine.evaluation import Evaluator
 from kaohe.engine.records import Dataset
 from kaohe.engine.registry import Registry
 
-from .jsonio import dumps
+from kaohe.engine.jsonio import dumps
 from .metrics import ApiMetrics
 from .problems import Problem, first_json_error, summarise, validation_errors
 from .schemas import EvaluationRequest, TeacherEvaluationRequest

@@ -26,7 +26,7 @@ from starlette.responses import Response
 
 from kaohe.engine.errors import InputFormatError, KaoheError, NoRevisionInForce, RecordError, UnknownRuleset
 
-from .jsonio import dumps
+from kaohe.engine.jsonio import dumps
 
 log = logging.getLogger("kaohe.api")
 PROBLEM_JSON = "application/problem+json"

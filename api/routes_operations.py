@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from .deps import MetricsAccessDep, MetricsDep
-from .jsonio import dumps
+from kaohe.engine.jsonio import dumps
 from .problems import TYPES, Problem, ProblemType
 from .schemas import Health, ProblemDetails, ProblemPage, Readiness
 

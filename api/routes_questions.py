@@ -10,7 +10,7 @@ from starlette.responses import Response
 from kaohe.engine import questions
 
 from .deps import ApiKeyDep, LanguageDep, RegistryDep, content_language
-from .jsonio import dumps
+from kaohe.engine.jsonio import dumps
 from .schemas import OpenQuestions, ProblemDetails
 
 router = APIRouter(prefix="/v1/questions", tags=["rulesets 规则集"])

@@ -14,7 +14,7 @@ from kaohe.engine.registry import Registry
 
 from .deps import (ApiKeyDep, LanguageDep, RegistryDep, SettingsDep, TodayDep, WorkerDep, check_media_type,
                     content_language, read_limited_body)
-from .jsonio import dumps
+from kaohe.engine.jsonio import dumps
 from .problems import Problem
 from .schemas import ProblemDetails, RulesetDetail, RulesetList, ValidationResult
 

@@ -28,7 +28,7 @@ from kaohe.engine.language import Resolved
 from kaohe.engine.records import Dataset
 
 from .evaluate import parse_request
-from .jsonio import dumps
+from kaohe.engine.jsonio import dumps
 from .problems import Problem, problem_for
 from .schemas import SimulationRequest
 

@@ -34,7 +34,7 @@ from kaohe.engine import explain
 from kaohe.engine.evaluation import Evaluator
 from kaohe.engine.records import School, Teacher
 
-from .jsonio import dumps
+from kaohe.engine.jsonio import dumps
 from .metrics import ApiMetrics
 from .problems import problem_body, summarise, validation_errors
 

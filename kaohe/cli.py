@@ -30,9 +30,8 @@ def _loading_options(parser: argparse.ArgumentParser) -> None:
 def _load(args, quiet_problems: bool = False):
     from kaohe.plugins.manager import build_registry
 
-    paths = list(args.rulesets) + [p for p in os.environ.get("KAOHE_RULESETS", "").split(os.pathsep) if p]
-    modules = list(args.plugin) + [p for p in os.environ.get("KAOHE_PLUGINS", "").split(",") if p]
-    loaded = build_registry(tuple(paths), extra_modules=tuple(modules))
+    paths, modules = _plugin_options(args)
+    loaded = build_registry(paths, extra_modules=modules)
     if not quiet_problems:
         for problem in loaded.problems:
             print(f"kaohe: warning: plugin {problem.plugin} not loaded: {problem.reason}", file=sys.stderr)
@@ -50,6 +49,7 @@ def _batch_mode(args) -> bool:
 
 
 def _plugin_options(args) -> tuple[tuple, tuple]:
+    """Ruleset paths and plugin modules: the flags, then KAOHE_RULESETS and KAOHE_PLUGINS."""
     paths = list(args.rulesets) + [p for p in os.environ.get("KAOHE_RULESETS", "").split(os.pathsep) if p]
     modules = list(args.plugin) + [p for p in os.environ.get("KAOHE_PLUGINS", "").split(",") if p]
     return tuple(paths), tuple(modules)

@@ -188,7 +188,7 @@ def test_text_that_is_not_valid_unicode_is_answered_not_a_500(client, path, body
 
 
 def test_jsonio_replaces_lone_surrogates():
-    from kaohe.api.jsonio import dumps
+    from kaohe.engine.jsonio import dumps
 
     assert dumps({"a\ud800": ["x\udfff", 1, None]}) == '{"a\ufffd":["x\ufffd",1,null]}'.encode()
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kaohe.api.jsonio import dumps
+from kaohe.engine.jsonio import dumps
 from kaohe.api.schemas import OpenQuestions
 from kaohe.engine import questions
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from kaohe.api.compile_worker import CompileWorker
 from kaohe.api.examples import EXAMPLE_SCHOOL
-from kaohe.api.jsonio import dumps
+from kaohe.engine.jsonio import dumps
 from kaohe.api.problems import TYPES, Problem
 from kaohe.api.schemas import ProblemDetails, SimulationResponse
 from kaohe.engine import durable_backend, simulate

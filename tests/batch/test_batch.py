@@ -285,3 +285,14 @@ def test_two_workers_can_write_to_stdout(school_file, expected, capfdbinary, mon
     summary = run(school_file, "-", workers=2)
     assert summary.grouping == "sorted"  # decided by a pass over the keys: stdout cannot be taken back
     assert capfdbinary.readouterr().out == expected
+
+
+def test_a_line_that_is_not_valid_unicode_is_a_bad_record_not_a_crash(tmp_path):
+    """A JSON escape can spell a lone surrogate, which UTF-8 cannot hold: that line is reported, the rest evaluated."""
+    source = tmp_path / "odd.jsonl"
+    source.write_text('{"id": "S\\ud800", "teachers": [{"id": "T", "school_id": "S\\ud800"}]}\n'
+                      '{"id": "S2", "teachers": [{"id": "T2", "school_id": "S2"}]}\n', encoding="utf-8")
+    summary = run(source, tmp_path / "out.jsonl", errors_path=tmp_path / "errors.jsonl")
+    (bad,) = [json.loads(line) for line in (tmp_path / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert (bad["line"], bad["code"]) == (1, "input.unreadable")
+    assert summary.schools == 1 and summary.exit_code == 4
