@@ -141,3 +141,31 @@ def test_diff_prints_each_changed_parameter_with_old_and_new_value(capsys, tmp_p
     code, out, _ = run(capsys, "diff", "guangdong", str(changed), "--as-of", "2022-12-31", "--exit-code")
     assert code == 1
     assert "offline_activity_cap (每次线下活动最多计学时)：10学时/次 → 8学时/次" in out
+
+
+def test_version_and_usage_errors_exit_like_before(capsys):
+    from importlib.metadata import version
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"kaohe {version('kaohe')}"
+    code, _, err = run(capsys, "evaluate", "--ruleset", "guangdong", "--as-of", "2022-13-01", str(EXAMPLE))
+    assert code == 2 and "'2022-13-01' is not a date (YYYY-MM-DD)" in err and "Traceback" not in err
+    code, _, err = run(capsys, "evaluate", str(EXAMPLE))
+    assert code == 2 and "--ruleset" in err
+
+
+def test_rulesets_from_the_environment_and_the_flag_add_up(capsys, tmp_path, monkeypatch):
+    base = (ROOT / "rulesets" / "guangdong.yaml").read_text(encoding="utf-8")
+    for name in ("env-one", "flag-one"):
+        (tmp_path / f"{name}.yaml").write_text(base.replace("id: guangdong\n", f"id: {name}\n", 1), encoding="utf-8")
+    monkeypatch.setenv("KAOHE_RULESETS", str(tmp_path / "env-one.yaml"))
+    code, out, _ = run(capsys, "rulesets", "--format", "json")
+    assert code == 0 and "env-one" in {row["id"] for row in json.loads(out)}
+    code, out, _ = run(capsys, "rulesets", "--format", "json", "--rulesets", str(tmp_path / "flag-one.yaml"))
+    assert code == 0 and {"env-one", "flag-one"} <= {row["id"] for row in json.loads(out)}
+
+
+def test_shell_completion_completes_command_names():
+    env = dict(__import__("os").environ, _KAOHE_COMPLETE="bash_complete", COMP_WORDS="kaohe ev", COMP_CWORD="1")
+    done = subprocess.run([sys.executable, "-m", "kaohe.cli"], capture_output=True, text=True, env=env, timeout=60)
+    assert "evaluate" in done.stdout and "simulate" not in done.stdout
