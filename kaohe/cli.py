@@ -27,6 +27,7 @@ def _load(args, quiet_problems: bool = False):
     return loaded
 
 
+SEVERITY_WORDS = {"zh": {"error": "错误", "warning": "警告"}, "en": {"error": "error", "warning": "warning"}}
 BATCH_SUFFIXES = (".jsonl", ".ndjson", ".parquet")
 
 
@@ -190,18 +191,20 @@ def cmd_import(args) -> int:
 
 def cmd_lint(args) -> int:
     from kaohe.engine.lint import lint_paths
+    from kaohe.engine.messages import summary_line
 
     loaded = _load(args, quiet_problems=True)
     known = {}
     for rid in loaded.registry.ids():
         for compiled in loaded.registry.revisions(rid):
             known[rid] = compiled.resolved.documents[0]
+    lang = explain.language(args.lang)
     diagnostics = lint_paths(args.paths, known, loaded.registry.extensions)
     errors = [d for d in diagnostics if d.severity == "error"]
     for diagnostic in diagnostics:
-        print(f"{diagnostic.severity}: {diagnostic}")
+        print(f"{SEVERITY_WORDS[lang][diagnostic.severity]}: {diagnostic.render(lang)}")
     checked = ", ".join(str(p) for p in args.paths)
-    print(f"{len(errors)} error(s), {len(diagnostics) - len(errors)} warning(s) in {checked}")
+    print(summary_line(len(errors), len(diagnostics) - len(errors), checked, lang))
     return 1 if errors or (args.strict and diagnostics) else 0
 
 

@@ -69,14 +69,18 @@ def test_unknown_ruleset_and_date_out_of_force(capsys):
 
 
 def test_lint_exit_codes(capsys, tmp_path):
-    code, out, _ = run(capsys, "lint", str(ROOT / "rulesets"))
+    code, out, _ = run(capsys, "lint", "--lang", "en", str(ROOT / "rulesets"))
     assert code == 0 and out.strip().endswith(f"0 error(s), 0 warning(s) in {ROOT / 'rulesets'}")
     broken = tmp_path / "broken.yaml"
     broken.write_text((ROOT / "rulesets" / "guangdong.yaml").read_text(encoding="utf-8").replace(
         "require: school_based_hours >= school_based_hours_required", "require: school_based_hour >= 25"), encoding="utf-8")
-    code, out, _ = run(capsys, "lint", str(broken))
+    code, out, _ = run(capsys, "lint", "--lang", "en", str(broken))
     assert code == 1
     assert "unknown name 'school_based_hour' (did you mean 'school_based_hours'?) [ruleset.unknown_name]" in out
+    assert "unknown teacher rule" not in out  # the rule is written, only its condition is wrong: no follow-on
+    code, out, _ = run(capsys, "lint", str(broken))  # Chinese unless asked otherwise
+    assert code == 1 and "错误: " in out and "未知名称 'school_based_hour'（是否想写 'school_based_hours'？）" in out
+    assert out.strip().endswith(f"1 个错误, 1 个警告: {broken}")  # the measure the typo left unused
 
 
 def test_rulesets_lists_revision_and_period(capsys):
