@@ -52,6 +52,29 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"cannot parse expression: (?P<e>.+)", "无法解析表达式: {e}"),
     (r"(?P<w>rule '[^']+' \w+\.\w+): unknown placeholder '(?P<n>[^']+)'", "{w}: 未知占位符 '{n}'"),
     (r"measure '(?P<m>[^']+)': (?P<rest>.+)", "度量 '{m}': {rest}"),
+    # the command line's errors
+    (r"no ruleset '(?P<r>[^']+)' is loaded", "没有加载规则集 '{r}'"),
+    (r"loaded: (?P<l>.+)", "已加载: {l}"),
+    (r"ruleset '(?P<r>[^']+)' did not load: (?P<rest>.+)", "规则集 '{r}' 加载失败: {rest}"),
+    (r"no revision of '(?P<r>[^']+)' is in force on (?P<d>[\d-]+)", "'{r}' 在 {d} 没有生效的修订版本"),
+    (r"revisions cover: (?P<p>.+); pass another as-of date", "各修订版本的生效期: {p}; 请换一个 --as-of 日期"),
+    (r"(?P<f>.+): no such file", "{f}: 没有这个文件"),
+    (r"(?P<f>.+):(?P<n>\d+):(?P<c>\d+): not valid JSON: (?P<e>.+)", "{f}:{n}:{c}: 不是有效的 JSON: {e}"),
+    (r"(?P<f>.+):(?P<n>\d+): not valid JSON: (?P<e>.+)", "{f}:{n}: 不是有效的 JSON: {e}"),
+    (r"(?P<f>.+): unknown input format '(?P<s>[^']*)'", "{f}: 不认识的输入格式 '{s}'"),
+    (r"use \.json, \.jsonl or \.csv", "请用 .json、.jsonl 或 .csv"),
+    (r"(?P<f>.+): unknown column\(s\) (?P<c>.+)", "{f}: 未知列 {c}"),
+    (r"teacher columns are: (?P<c>.+)", "教师记录的列: {c}"),
+    (r"expected a dataset object, a list of schools or a list of teachers", "应为数据集对象、学校列表或教师列表"),
+    (r"--format xlsx writes a workbook: give -o PATH.xlsx", "--format xlsx 生成工作簿: 请用 -o 指定 文件名.xlsx"),
+    (r"--dask writes part files: give -o FOLDER", "--dask 输出分片文件: 请用 -o 指定文件夹"),
+    (r"nothing to simulate: give --set NAME=VALUE and/or --with CHANGED.yaml",
+     "没有可模拟的改动: 请给出 --set 参数名=取值 和/或 --with 改动后的规则集.yaml"),
+    (r"no importer '(?P<i>[^']+)'", "没有导入器 '{i}'"),
+    (r"available: (?P<l>.+)", "可用: {l}"),
+    (r"(?P<f>.+): an export must be \.csv or \.xlsx, not '(?P<s>[^']*)'", "{f}: 导出文件须为 .csv 或 .xlsx, 不能是 '{s}'"),
+    (r"(?P<f>.+): no header row with the columns (?P<c>.+)", "{f}: 找不到包含这些列的表头行: {c}"),
+    (r"check that this is the right export for this importer", "请确认这是该导入器对应的导出文件"),
     (r"measure '(?P<m>[^']+)' refers to unknown (?P<l>\w+) rule '(?P<r>[^']+)'", "度量 '{m}' 引用了不存在的 {l} 级规则 '{r}'"),
     (r"rule '(?P<r>[^']+)' (?P<k>[a-z_.]+): (?P<rest>.+)", "规则 '{r}' 的 {k}: {rest}"),
 ]
@@ -88,3 +111,90 @@ def summary_line(errors: int, warnings: int, checked: str, lang: str) -> str:
     if lang == "zh":
         return f"{errors} 个错误, {warnings} 个警告: {checked}"
     return f"{errors} error(s), {warnings} warning(s) in {checked}"
+
+
+# ---- record validation (pydantic) ------------------------------------------------------------
+
+# pydantic error type → Chinese wording; {name} fields come from the error's ctx
+_PYDANTIC_ZH = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "未知字段",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字 (阿拉伯数字, 不加引号)",
+    "float_type": "应为数字",
+    "finite_number": "应为有限的数字",
+    "greater_than_equal": "应不小于 {ge}",
+    "greater_than": "应大于 {gt}",
+    "less_than_equal": "应不大于 {le}",
+    "less_than": "应小于 {lt}",
+    "string_type": "应为文字",
+    "string_too_short": "至少需要 {min_length} 个字符 (不能为空)",
+    "string_too_long": "最多 {max_length} 个字符",
+    "list_type": "应为列表 [...]",
+    "too_long": "最多 {max_length} 项",
+    "dict_type": "应为对象 {{...}}",
+    "model_type": "应为对象 {{...}}",
+    "model_attributes_type": "应为对象 {{...}}",
+    "date_type": "应为日期 (YYYY-MM-DD)",
+    "date_parsing": "不是日期 (应为 YYYY-MM-DD)",
+    "date_from_datetime_parsing": "不是日期 (应为 YYYY-MM-DD)",
+    "date_from_datetime_inexact": "应为日期, 不带时间 (YYYY-MM-DD)",
+    "literal_error": "应为以下之一: {expected}",
+    "enum": "应为以下之一: {expected}",
+    "json_invalid": "不是有效的 JSON",
+    "value_error": "取值无效: {error}",
+    "assertion_error": "取值无效: {error}",
+}
+
+
+def _field_names(model, loc) -> list[str]:
+    """The field names a record model allows at `loc` (the path of an unknown field's parent)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    def unwrap(annotation):
+        while True:
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if typing.get_origin(annotation) in (list, tuple, set, frozenset, typing.Union) or (
+                    args and str(typing.get_origin(annotation)) == "types.UnionType"):
+                annotation = args[0] if args else annotation
+                if not args:
+                    return annotation
+                continue
+            return annotation
+
+    current = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        current = unwrap(field.annotation)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def validation_problem(item: dict, model=None) -> tuple[str, str]:
+    """One pydantic error as (English, Chinese) text; an unknown field gets a did-you-mean
+    from the fields the record allows there."""
+    from .expressions import suggest
+
+    english = item["msg"]
+    ctx = {k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v) for k, v in (item.get("ctx") or {}).items()}
+    template = _PYDANTIC_ZH.get(item["type"])
+    try:
+        chinese = template.format(**ctx) if template else english
+    except (KeyError, IndexError):
+        chinese = template
+    if item["type"] == "extra_forbidden" and model is not None and item["loc"]:
+        close = suggest(str(item["loc"][-1]), _field_names(model, list(item["loc"][:-1])))
+        if close:
+            name = close.split("'")[1]
+            english += f" ({close})"
+            chinese += f" (是否想写 '{name}'？)"
+    return english, chinese

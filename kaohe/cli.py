@@ -21,10 +21,33 @@ def _load(args, quiet_problems: bool = False):
 
     paths, modules = _plugin_options(args)
     loaded = build_registry(paths, extra_modules=modules)
-    if not quiet_problems:
-        for problem in loaded.problems:
-            print(f"kaohe: warning: plugin {problem.plugin} not loaded: {problem.reason}", file=sys.stderr)
+    if quiet_problems:
+        return loaded
+    given = [Path(p).resolve() for p in paths]
+    mine = [p for p in loaded.problems if _under(p.plugin, given)]
+    if mine:  # a ruleset the user named does not load: show why, as lint would
+        raise _lint_errors(sorted({p.plugin for p in mine}), loaded, [p.reason for p in mine])
+    warning = "警告" if _CHOSEN["lang"] == "zh" else "warning"
+    for problem in loaded.problems:
+        print(f"kaohe: {warning}: plugin {problem.plugin} not loaded: {problem.reason}", file=sys.stderr)
     return loaded
+
+
+def _under(origin: str, given: list[Path]) -> bool:
+    try:
+        where = Path(origin).resolve()
+    except (OSError, ValueError):
+        return False
+    return any(where == g or g in where.parents for g in given)
+
+
+def _lint_errors(files: list[str], loaded, reasons: list[str]) -> RulesetError:
+    from kaohe.engine.errors import Diagnostic
+    from kaohe.engine.lint import lint_paths
+
+    known = {rid: loaded.registry.revisions(rid)[0].resolved.documents[0] for rid in loaded.registry.ids()}
+    found = [d for d in lint_paths(files, known, loaded.registry.extensions) if d.severity == "error"]
+    return RulesetError(found or [Diagnostic("ruleset.invalid", reason) for reason in reasons])
 
 
 SEVERITY_WORDS = {"zh": {"error": "错误", "warning": "警告"}, "en": {"error": "error", "warning": "warning"}}
@@ -319,6 +342,51 @@ def _loading_options(command):
     return command
 
 
+_CHOSEN = {"lang": "zh"}  # the language of this run's messages, errors included
+
+
+def _args(options: dict) -> SimpleNamespace:
+    """A command's options as one namespace; remembers --lang for the error messages."""
+    if options.get("lang"):
+        _CHOSEN["lang"] = explain.language(options["lang"])
+    return SimpleNamespace(**options)
+
+
+_RECORD_KINDS = {"teacher": "教师", "school": "学校", "region": "地区", "dataset": "数据集", "line": "第", "record": "记录"}
+_ERROR_WORDS = {"zh": {"error": "错误", "records": "记录未通过校验:", "internal": "内部错误",
+                       "debug": "请设置 KAOHE_DEBUG=1 重新运行查看详情, 并报告此问题", "aborted": "已中止"},
+                "en": {"error": "error", "records": "the records do not validate:", "internal": "internal error",
+                       "debug": "rerun with KAOHE_DEBUG=1 for details and report it", "aborted": "aborted"}}
+
+
+def _record_label(label: str, lang: str) -> str:
+    if lang != "zh":
+        return label
+    head, _, rest = label.partition(" ")
+    return f"{_RECORD_KINDS[head]} {rest}".rstrip() if head in _RECORD_KINDS and head != "line" else label
+
+
+def _print_error(exc: Exception, lang: str) -> None:
+    from kaohe.engine.messages import translate
+
+    words = _ERROR_WORDS[lang]
+    if isinstance(exc, RecordError):
+        print(f"kaohe: {words['error']}: {words['records']}", file=sys.stderr)
+        for problem in exc.problems:
+            text = problem.get("problem_zh") if lang == "zh" and problem.get("problem_zh") else problem["problem"]
+            field = problem["field"] or ("(记录本身)" if lang == "zh" else "(record)")
+            print(f"  {_record_label(problem['record'], lang)}: {field}: {text}", file=sys.stderr)
+    elif isinstance(exc, RulesetError):
+        print(f"kaohe: {words['error']}:", file=sys.stderr)
+        for diagnostic in exc.diagnostics:
+            print(f"  {diagnostic.render(lang)}", file=sys.stderr)
+    else:
+        message = translate(exc.message, lang) if isinstance(exc, KaoheError) else str(exc)
+        hint = translate(exc.hint, lang) if isinstance(exc, KaoheError) else None
+        text = f"{message} ({hint})" if hint and lang == "en" else (f"{message}（{hint}）" if hint else message)
+        print(f"kaohe: {words['error']}: {text}", file=sys.stderr)
+
+
 _LANG = click.option("--lang", default="zh", show_default=True, help="zh (Chinese) or en (English)")
 _AS_OF = click.option("--as-of", type=ISO_DATE, help="evaluate as of this date (default: today); picks the revision in force")
 _TEXT_OR_JSON = click.option("--format", "format", type=click.Choice(("text", "json")), default="text", show_default=True)
@@ -354,7 +422,7 @@ def cli() -> None:
 @_loading_options
 def _evaluate(**options):
     """Batch mode is chosen by --workers/--errors/--summary/--group/--dask or a .jsonl/.parquet output."""
-    return cmd_evaluate(SimpleNamespace(**options))
+    return cmd_evaluate(_args(options))
 
 
 @cli.command("simulate", help="impact of a change before it is made: who changes verdict, by rule, county, school")
@@ -368,7 +436,7 @@ def _evaluate(**options):
 @_loading_options
 def _simulate(**options):
     options["set"] = list(options["set"])
-    return cmd_simulate(SimpleNamespace(**options))
+    return cmd_simulate(_args(options))
 
 
 @cli.command("diff", help="what changed between two revisions or rulesets, in policy terms")
@@ -380,7 +448,7 @@ def _simulate(**options):
 @click.option("--exit-code", is_flag=True, help="exit 1 when there are differences")
 @_loading_options
 def _diff(**options):
-    return cmd_diff(SimpleNamespace(**options))
+    return cmd_diff(_args(options))
 
 
 @cli.command("questions", help="the open-questions register: every ambiguous reading, the choice made, who decides")
@@ -389,7 +457,7 @@ def _diff(**options):
 @_TEXT_OR_JSON
 @_loading_options
 def _questions(**options):
-    return cmd_questions(SimpleNamespace(**options))
+    return cmd_questions(_args(options))
 
 
 @cli.command("lint", help="check ruleset files: names, types, citations, translations, extends")
@@ -398,7 +466,7 @@ def _questions(**options):
 @_LANG
 @_loading_options
 def _lint(**options):
-    return cmd_lint(SimpleNamespace(**options))
+    return cmd_lint(_args(options))
 
 
 @cli.command("import", help="turn a platform export (CSV/XLSX, Chinese headers) into records (JSON Lines)")
@@ -407,10 +475,11 @@ def _lint(**options):
 @click.option("--school-id", help="the school, where the export does not name it")
 @click.option("--date", type=ISO_DATE, help="date to record imported hour totals on (default: the importer's)")
 @click.option("-o", "--output", help="write records here (.jsonl) instead of standard output")
+@_LANG
 @_loading_options
 def _import(**options):
     """ID-card numbers are pseudonymised with the secret in KAOHE_ID_SECRET (never a flag: it would show in ps)."""
-    return cmd_import(SimpleNamespace(**options))
+    return cmd_import(_args(options))
 
 
 @cli.command("rulesets", help="list the loaded rulesets with revisions and effective periods")
@@ -418,7 +487,7 @@ def _import(**options):
 @_LANG
 @_loading_options
 def _rulesets(**options):
-    return cmd_rulesets(SimpleNamespace(**options))
+    return cmd_rulesets(_args(options))
 
 
 @cli.command("doc", help="render a ruleset and the scenarios that illustrate it as a Markdown policy document")
@@ -430,7 +499,7 @@ def _rulesets(**options):
 @click.option("-o", "--output", help="write here instead of standard output")
 @_loading_options
 def _doc(**options):
-    return cmd_doc(SimpleNamespace(**options))
+    return cmd_doc(_args(options))
 
 
 @cli.command("serve", help="run the evaluation API (FastAPI on uvicorn); docs at /docs")
@@ -449,22 +518,24 @@ def _doc(**options):
 @click.option("--rulesets", multiple=True, metavar="PATH", help="also load rulesets from this YAML file or folder (env KAOHE_RULESETS)")
 @click.option("--plugin", multiple=True, metavar="MODULE", help="also enable this plugin module or file (env KAOHE_PLUGINS)")
 def _serve(**options):
-    return cmd_serve(SimpleNamespace(**options))
+    return cmd_serve(_args(options))
 
 
 @cli.command("schema", help="print the JSON Schema of the record format")
 def _schema(**options):
-    return cmd_schema(SimpleNamespace(**options))
+    return cmd_schema(_args(options))
 
 
 @cli.command("plugins", help="list the loaded plugins and any that failed to load")
+@_LANG
 @_loading_options
 def _plugins(**options):
-    return cmd_plugins(SimpleNamespace(**options))
+    return cmd_plugins(_args(options))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run `kaohe`; returns the exit code (2 for a usage or input error, 3 for a bug in kaohe)."""
+    _CHOSEN["lang"] = "zh"
     try:
         code = cli.main(args=argv, prog_name="kaohe", standalone_mode=False)
         return code if isinstance(code, int) else 0
@@ -472,26 +543,18 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except click.exceptions.Abort:
-        print("kaohe: aborted", file=sys.stderr)
+        print(f"kaohe: {_ERROR_WORDS[_CHOSEN['lang']]['aborted']}", file=sys.stderr)
         return 1
-    except RecordError as exc:
-        print("kaohe: error: the records do not validate:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem['record']}: {problem['field'] or '(record)'}: {problem['problem']}", file=sys.stderr)
-        return 2
-    except RulesetError as exc:
-        print(f"kaohe: error: {exc}", file=sys.stderr)
-        return 2
-    except KaoheError as exc:
-        print(f"kaohe: error: {exc}", file=sys.stderr)
+    except KaoheError as exc:  # records, rulesets, input: what is wrong and where, in the chosen language
+        _print_error(exc, _CHOSEN["lang"])
         return 2
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug in kaohe, not in the input: say so without a stack trace
         if os.environ.get("KAOHE_DEBUG"):
             raise
-        print(f"kaohe: internal error ({type(exc).__name__}: {exc}); rerun with KAOHE_DEBUG=1 for details "
-              "and report it", file=sys.stderr)
+        words = _ERROR_WORDS[_CHOSEN["lang"]]
+        print(f"kaohe: {words['internal']} ({type(exc).__name__}: {exc}); {words['debug']}", file=sys.stderr)
         return 3
 
 

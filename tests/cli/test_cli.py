@@ -55,17 +55,31 @@ def test_bad_records_exit_2_with_record_and_field(capsys, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"schools": [{"id": "S", "teachers": [{"id": "T", "school_id": "S", "hours": [
         {"category": "校本研修", "kind": "教学研讨", "hours": -1, "date": "2022-13-01"}]}]}]}), encoding="utf-8")
-    code, out, err = run(capsys, "evaluate", "--ruleset", "guangdong", str(bad))
+    code, out, err = run(capsys, "evaluate", "--ruleset", "guangdong", "--lang", "en", str(bad))
     assert code == 2 and "Traceback" not in err
     assert "teacher T (schools[0].teachers[0]): hours[0].hours:" in err
     assert "teacher T (schools[0].teachers[0]): hours[0].date:" in err
 
 
+def test_bad_records_are_explained_in_chinese_by_default_with_a_did_you_mean(capsys, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"schools": [{"id": "S", "teachers": [{"id": "T", "school_id": "S", "ful_time": True, "hours": [
+        {"category": "校本研修", "kind": "教学研讨", "hours": "三十", "date": "2022-13-01"}]}]}]}), encoding="utf-8")
+    code, _, err = run(capsys, "evaluate", "--ruleset", "guangdong", str(bad))
+    assert code == 2 and err.startswith("kaohe: 错误: 记录未通过校验:")
+    assert "教师 T (schools[0].teachers[0]): hours[0].hours: 应为数字 (阿拉伯数字, 不加引号)" in err
+    assert "教师 T (schools[0].teachers[0]): hours[0].date: 不是日期 (应为 YYYY-MM-DD)" in err
+    assert "教师 T (schools[0].teachers[0]): ful_time: 未知字段 (是否想写 'full_time'？)" in err
+    assert "Input should" not in err
+
+
 def test_unknown_ruleset_and_date_out_of_force(capsys):
-    code, _, err = run(capsys, "evaluate", "--ruleset", "guangdon", str(EXAMPLE))
+    code, _, err = run(capsys, "evaluate", "--ruleset", "guangdon", "--lang", "en", str(EXAMPLE))
     assert code == 2 and "no ruleset 'guangdon'" in err
-    code, _, err = run(capsys, "evaluate", "--ruleset", "guangdong", "--as-of", "2019-01-01", str(EXAMPLE))
+    code, _, err = run(capsys, "evaluate", "--ruleset", "guangdong", "--as-of", "2019-01-01", "--lang", "en", str(EXAMPLE))
     assert code == 2 and "not in force" not in err and "no revision of 'guangdong' is in force on 2019-01-01" in err
+    code, _, err = run(capsys, "evaluate", "--ruleset", "guangdong", "--as-of", "2019-01-01", str(EXAMPLE))
+    assert code == 2 and "kaohe: 错误: 'guangdong' 在 2019-01-01 没有生效的修订版本" in err
 
 
 def test_lint_exit_codes(capsys, tmp_path):
@@ -173,3 +187,11 @@ def test_shell_completion_completes_command_names():
     env = dict(__import__("os").environ, _KAOHE_COMPLETE="bash_complete", COMP_WORDS="kaohe ev", COMP_CWORD="1")
     done = subprocess.run([sys.executable, "-m", "kaohe.cli"], capture_output=True, text=True, env=env, timeout=60)
     assert "evaluate" in done.stdout and "simulate" not in done.stdout
+
+
+def test_a_broken_ruleset_given_with_rulesets_is_reported_with_its_lint_errors(capsys, tmp_path):
+    broken = tmp_path / "county.yaml"
+    broken.write_text("kaohe: 1\nid: [broken\n", encoding="utf-8")
+    code, _, err = run(capsys, "rulesets", "--rulesets", str(broken), "--lang", "en")
+    assert code == 2 and "not loaded" not in err
+    assert f"{broken.as_posix()}:3:1: YAML syntax error" in err and "[ruleset.yaml_syntax]" in err
