@@ -18,6 +18,7 @@ from .durable_backend import FactTooLarge, RuleMatcher, ruleset_name
 from .errors import Diagnostic, Location, RulesetError
 from .language import LEVELS, Resolved, parse_date
 from .measures import MEMBER_LEVEL, Compiler as MeasureCompiler, Measure, MeasureError
+from .sources import citation_fields
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TEMPLATE_WORDS = {"actual", "expected", "gap"}
@@ -622,8 +623,7 @@ def _citation(resolved: Resolved, rule_id: str, cite, report) -> dict | None:
         report("ruleset.unknown_source", f"rule '{rule_id}' cites unknown source '{cite['source']}'", where,
                ex.suggest(str(cite["source"]), resolved.sources))
         return None
-    out = {"source": cite["source"], "document": source.get("title"), "number": source.get("number"),
-           "seed": source.get("seed"), "clause": cite["clause"]}
+    out = {"source": cite["source"], **citation_fields(source), "clause": cite["clause"]}
     if cite.get("quote"):
         out["quote"] = cite["quote"]
     return out

@@ -14,6 +14,7 @@ from .compiler import compile_ruleset
 from .errors import Diagnostic, Location, RulesetError
 from .extensions import Extensions, read_catalogue
 from .language import Document, read_document, read_path, resolve
+from .sources import is_sources_file
 
 
 def lint_documents(documents: list[Document], known: dict[str, Document] | None = None,
@@ -65,6 +66,8 @@ def lint_paths(paths: list[str | Path], known: dict[str, Document] | None = None
         for file in files:
             try:
                 doc = read_path(file)
+                if is_sources_file(doc.data):  # rulesets/sources.yaml: the documents citations point at
+                    continue
                 if "catalogue" in doc.data and "kaohe" not in doc.data:  # an ability-point catalogue
                     catalogue = read_catalogue(doc.text, doc.file, origin=doc.file)
                     extensions = _with_catalogue(extensions, catalogue)

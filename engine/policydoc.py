@@ -24,6 +24,7 @@ from typing import Iterable
 
 from .compiler import CompiledRuleset, Rule
 from .expressions import format_value
+from .sources import citation_fields, citation_text, document
 
 KEYWORDS = {
     "feature": ("功能", "Feature", "Business Need", "Ability"),
@@ -365,8 +366,11 @@ def render_markdown(compiled: CompiledRuleset, feature_paths: list[Path], lang: 
 
     lines += [f"## {w['sources']}", ""]
     for sid, source in resolved.sources.items():
-        bits = [b for b in (source.get("number"), source.get("date"), source.get("seed")) if b]
-        lines.append(f"- **{sid}**: {source.get('title')}" + (f" ({', '.join(str(b) for b in bits)})" if bits else ""))
+        doc = document(source)
+        bits = [b for b in (doc["issuer"][lang], doc["number"], doc["date"]) if b]
+        seed = f" — {w['seed']} `{doc['seed']}`" if doc["seed"] else ""
+        title = f"《{doc['title'][lang]}》" if lang == "zh" else f"“{doc['title'][lang]}”"
+        lines.append(f"- **{sid}**: {title}" + (f" ({', '.join(str(b) for b in bits)})" if bits else "") + seed)
     lines += ["", f"## {w['labels']}", "", f"| {w['level']} | {w['pass']} | {w['fail']} |", "|---|---|---|"]
     for level in ("teacher", "school", "region"):
         if compiled.rules.get(level):
@@ -443,10 +447,9 @@ def _rule_section(compiled: CompiledRuleset, rule: Rule, scenarios: list[SpecSce
         lines.append(f"- **{w['remedy']}**: {_template(_text(spec['remedy'], lang), compiled, lang)}")
     citation = rule.citation or {}
     if citation:
-        source = resolved.sources.get(citation.get("source"), {})
-        where = "; ".join(str(b) for b in (source.get("title") or citation.get("document"),
-                                           f"{w['clause']} {citation.get('clause')}",
-                                           f"{w['seed']} {citation.get('seed')}" if citation.get("seed") else None) if b)
+        where = citation_text(citation, lang)
+        if citation.get("seed"):
+            where += f" ({w['seed']} `{citation['seed']}`)"
         lines.append(f"- **{w['citation']}**: {where}")
         if citation.get("quote"):
             lines.append(f"  - {w['quote']}: 「{citation['quote']}」")
@@ -463,7 +466,7 @@ def _rule_section(compiled: CompiledRuleset, rule: Rule, scenarios: list[SpecSce
             pspec = resolved.parameters[name]
             value = compiled.parameters.get(name, pspec.get("value"))
             cite = pspec.get("cite") or {}
-            where = f"{cite.get('source', '')} {cite.get('clause', '')}".strip()
+            where = citation_text({**citation_fields(resolved.sources.get(cite.get("source"))), **cite}, lang) if cite else ""
             if cite.get("quote"):
                 where += f" 「{cite['quote']}」"
             title = _text(pspec.get("title"), lang)

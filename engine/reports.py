@@ -193,9 +193,12 @@ CSV_COLUMNS = ("ruleset", "revision", "as_of", "county_id", "school_id", "school
                "remedy", "citation")
 
 
-def _citation(rule: Rule) -> str:
-    c = rule.citation
-    return " ".join(str(p) for p in (c.get("seed") or c.get("document") or c.get("source"), c.get("clause")) if p)
+def _citation(rule: Rule, lang: str = "zh") -> str:
+    """Document, 文号, date and clause; the seed file name in brackets, as a footnote."""
+    from .sources import citation_text
+
+    seed = (rule.citation or {}).get("seed")
+    return citation_text(rule.citation, lang) + (f" [{seed}]" if seed else "")
 
 
 def csv_rows(evaluation: Evaluation, lang: str = "zh"):
@@ -212,7 +215,7 @@ def csv_rows(evaluation: Evaluation, lang: str = "zh"):
                     "rule_id": rule.id, "rule_title": rule.title[lang], "severity": rule.severity, "status": outcome.status,
                     "actual": outcome.actual_text[lang], "expected": outcome.expected[lang],
                     "explanation": outcome.explanation[lang], "remedy": outcome.remedy[lang] if outcome.remedy else "",
-                    "citation": _citation(rule),
+                    "citation": _citation(rule, lang),
                 }
 
 
@@ -415,7 +418,7 @@ def write_xlsx(evaluation: Evaluation, path: str | Path, lang: str = "zh", *, sh
     for failing, level, rule, total in counts:
         row += 1
         values = [rule.id, rule.title[lang], w[level], w["required_rule"] if rule.severity == "required" else w["advisory"],
-                  failing, failing / total if total else None, _citation(rule)]
+                  failing, failing / total if total else None, _citation(rule, lang)]
         for col, value in enumerate(values, 1):
             cell = summary.ws.cell(row=row, column=col)
             if col == 6:
