@@ -36,7 +36,7 @@ def _text(value, lang: str) -> str | None:
     return value or None
 
 
-def document(source: dict | None) -> dict:
+def source_document(source: dict | None) -> dict:
     """A ruleset's source entry completed from the catalogue: title (zh, en), issuer, number, date, seed."""
     source = dict(source or {})
     known = shipped_documents().get(source.get("seed") or "", {})
@@ -57,7 +57,7 @@ def document(source: dict | None) -> dict:
 
 def citation_fields(source: dict | None) -> dict:
     """What a compiled rule's citation carries about its document (added to source id and clause)."""
-    doc = document(source)
+    doc = source_document(source)
     return {"document": doc["title"]["zh"], "document_en": doc["title"]["en"], "number": doc["number"],
             "date": doc["date"], "seed": doc["seed"]}
 

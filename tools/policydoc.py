@@ -22,9 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .compiler import CompiledRuleset, Rule
-from .expressions import format_value
-from .sources import citation_fields, citation_text, document
+from kaohe.engine import CompiledRuleset, Rule, citation_fields, citation_text, format_value, source_document
 
 KEYWORDS = {
     "feature": ("功能", "Feature", "Business Need", "Ability"),
@@ -366,7 +364,7 @@ def render_markdown(compiled: CompiledRuleset, feature_paths: list[Path], lang: 
 
     lines += [f"## {w['sources']}", ""]
     for sid, source in resolved.sources.items():
-        doc = document(source)
+        doc = source_document(source)
         bits = [b for b in (doc["issuer"][lang], doc["number"], doc["date"]) if b]
         seed = f" — {w['seed']} `{doc['seed']}`" if doc["seed"] else ""
         title = f"《{doc['title'][lang]}》" if lang == "zh" else f"“{doc['title'][lang]}”"
