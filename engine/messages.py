@@ -58,6 +58,7 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"ruleset '(?P<r>[^']+)' did not load: (?P<rest>.+)", "规则集 '{r}' 加载失败: {rest}"),
     (r"no revision of '(?P<r>[^']+)' is in force on (?P<d>[\d-]+)", "'{r}' 在 {d} 没有生效的修订版本"),
     (r"revisions cover: (?P<p>.+); pass another as-of date", "各修订版本的生效期: {p}; 请换一个 --as-of 日期"),
+    (r"(?P<f>.+): no such file or folder", "{f}: 没有这个文件或文件夹"),
     (r"(?P<f>.+): no such file", "{f}: 没有这个文件"),
     (r"(?P<f>.+):(?P<n>\d+):(?P<c>\d+): not valid JSON: (?P<e>.+)", "{f}:{n}:{c}: 不是有效的 JSON: {e}"),
     (r"(?P<f>.+):(?P<n>\d+): not valid JSON: (?P<e>.+)", "{f}:{n}: 不是有效的 JSON: {e}"),

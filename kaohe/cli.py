@@ -249,12 +249,20 @@ def cmd_rulesets(args) -> int:
 
 
 def cmd_doc(args) -> int:
-    from kaohe.tools.policydoc import render_markdown
+    from kaohe.tools.policydoc import default_feature_paths, render_markdown, scenarios_by_rule
 
     loaded = _load(args)
     compiled = loaded.registry.get(args.ruleset, args.as_of)
-    text = render_markdown(compiled, [Path(p) for p in (args.features or ["features"])], lang=explain.language(args.lang))
+    missing = [p for p in args.features if not Path(p).exists()]
+    if missing:
+        raise KaoheError(f"{missing[0]}: no such file or folder", code="doc.features_not_found")
+    paths = [Path(p) for p in args.features] or default_feature_paths(compiled)
+    lang = explain.language(args.lang)
+    text = render_markdown(compiled, paths, lang=lang)
     _write(args.output, text)
+    if not any(scenarios_by_rule(compiled, paths)[0].values()):
+        print("kaohe: 注意: 没有找到这个规则集的示例场景 (可用 --features 指定特性文件)" if lang == "zh" else
+              "kaohe: note: no example scenarios of this ruleset were found (give feature files with --features)", file=sys.stderr)
     if args.output:
         print(f"kaohe: wrote {args.output}", file=sys.stderr)
     return 0
