@@ -134,5 +134,5 @@ def simulate_body(body: bytes, registry, today: dt.date, lang: str, decision_id:
                       baseline_revision, changed_revision, compiled, headers)
     out = {"decision_id": decision_id, "ruleset": request.ruleset, "as_of": as_of.isoformat(),
            "baseline_revision": baseline_revision, "changed_revision": changed_revision, "language": lang,
-           "warnings": warnings, "impact": impact.to_dict()}
+           "warnings": warnings, "impact": impact.to_dict(request.detail)}
     return Answer(dumps(out), "application/json", request.ruleset, baseline_revision, changed_revision, compiled, headers)
