@@ -180,20 +180,29 @@ def _field_names(model, loc) -> list[str]:
     return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
 
 
-def validation_problem(item: dict, model=None) -> tuple[str, str]:
+def validation_problem(item: dict, model=None, loc=None) -> tuple[str, str]:
     """One pydantic error as (English, Chinese) text; an unknown field gets a did-you-mean
-    from the fields the record allows there."""
+    from the fields the record allows there. `loc` is the error's path inside `model` (default:
+    the error's own, from the root)."""
     from .expressions import suggest
 
     english = item["msg"]
-    ctx = {k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v) for k, v in (item.get("ctx") or {}).items()}
+    def shown(value):
+        if isinstance(value, (list, tuple)):
+            return ", ".join(map(str, value))
+        if isinstance(value, float) and value.is_integer():
+            return int(value)  # pydantic says "ge 0.0" of a bound written 0
+        return value
+
+    ctx = {k: shown(v) for k, v in (item.get("ctx") or {}).items()}
     template = _PYDANTIC_ZH.get(item["type"])
     try:
         chinese = template.format(**ctx) if template else english
     except (KeyError, IndexError):
         chinese = template
-    if item["type"] == "extra_forbidden" and model is not None and item["loc"]:
-        close = suggest(str(item["loc"][-1]), _field_names(model, list(item["loc"][:-1])))
+    loc = list(item["loc"] if loc is None else loc)
+    if item["type"] == "extra_forbidden" and model is not None and loc:
+        close = suggest(str(loc[-1]), _field_names(model, loc[:-1]))
         if close:
             name = close.split("'")[1]
             english += f" ({close})"
