@@ -63,7 +63,7 @@ def lint_in_child(text: str, file: str) -> list[dict]:
     from kaohe.engine.lint import lint_text
 
     try:
-        return [d.to_dict() for d in lint_text(text, file, _CHILD["known"], _CHILD["extensions"])]
+        return [d.to_dict("both") for d in lint_text(text, file, _CHILD["known"], _CHILD["extensions"])]
     except RecursionError:
         return [failed_check(file, "the document is nested too deeply to check")]
     except Exception as exc:  # a checker bug must not become a 500: report it as what it is

@@ -108,6 +108,17 @@ def localized(diagnostic, lang: str) -> tuple[str, str | None]:
     return message, hint
 
 
+def diagnostic_in(entry: dict, lang: str) -> dict:
+    """A diagnostic dict made with `to_dict("both")`, worded in `lang` only."""
+    out = {k: v for k, v in entry.items() if k not in ("message_zh", "hint_zh")}
+    if lang == "zh":
+        if entry.get("message_zh"):
+            out["message"] = entry["message_zh"]
+        if entry.get("hint_zh"):
+            out["hint"] = entry["hint_zh"]
+    return out
+
+
 def summary_line(errors: int, warnings: int, checked: str, lang: str) -> str:
     if lang == "zh":
         return f"{errors} 个错误, {warnings} 个警告: {checked}"

@@ -15,7 +15,7 @@ from kaohe.engine.registry import Registry
 from ..deps import (ApiKeyDep, LanguageDep, RegistryDep, SettingsDep, TodayDep, WorkerDep, check_media_type,
                     content_language, read_limited_body)
 from kaohe.engine.jsonio import dumps
-from kaohe.engine import citation_fields
+from kaohe.engine import citation_fields, messages
 from ..problems import Problem
 from ..schemas import ProblemDetails, RulesetDetail, RulesetList, ValidationResult
 
@@ -152,7 +152,7 @@ async def validate_ruleset(
     else:
         diagnostics = await worker.lint(text, file)
     keys = ("code", "severity", "message", "file", "line", "column", "path", "hint")
-    cleaned = [{k: d.get(k) for k in keys if k in d} for d in diagnostics]
+    cleaned = [{k: d.get(k) for k in keys if k in d} for d in (messages.diagnostic_in(d, lang) for d in diagnostics)]
     errors = [d for d in cleaned if d.get("severity") == "error"]
     warnings = [d for d in cleaned if d.get("severity") != "error"]
     return _json({"valid": not errors, "errors": errors, "warnings": warnings}, lang)
