@@ -52,6 +52,18 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"cannot parse expression: (?P<e>.+)", "无法解析表达式: {e}"),
     (r"(?P<w>rule '[^']+' \w+\.\w+): unknown placeholder '(?P<n>[^']+)'", "{w}: 未知占位符 '{n}'"),
     (r"measure '(?P<m>[^']+)': (?P<rest>.+)", "度量 '{m}': {rest}"),
+    # YAML as written (pyyaml's words for the usual slips)
+    (r"YAML syntax error: (?P<rest>.+)", "YAML 语法错误: {rest}"),
+    (r"YAML error: (?P<rest>.+)", "YAML 错误: {rest}"),
+    (r"mapping values are not allowed here", "此处不能写 '键: 值' (文字中含冒号时请加引号, 或检查缩进)"),
+    (r"found character '\\t' that cannot start any token", "不能用 Tab 缩进, 请改用空格"),
+    (r"expected <block end>, but found '(?P<t>[^']*)'", "缩进不一致: 同一层的键须左对齐"),
+    (r"could not find expected ':'", "找不到应有的冒号: 每个键后须写 ': '"),
+    (r"found unexpected end of stream", "文件意外结束: 引号或括号可能没有闭合"),
+    (r"expected ',' or '\]', but got '(?P<t>[^']*)'", "列表 [...] 没有闭合, 或缺少逗号"),
+    (r"expected ',' or '\}', but got '(?P<t>[^']*)'", "映射 {{...}} 没有闭合, 或缺少逗号"),
+    (r"key '(?P<k>[^']+)' appears twice", "键 '{k}' 出现了两次"),
+    (r"mapping keys must be plain text", "键须是普通文字"),
     # the command line's errors
     (r"no ruleset '(?P<r>[^']+)' is loaded", "没有加载规则集 '{r}'"),
     (r"loaded: (?P<l>.+)", "已加载: {l}"),

@@ -31,6 +31,13 @@ def step(capsys, tmp_path, parameters: str) -> tuple[int, list[str], str]:
 
 
 def test_the_county_officers_afternoon(capsys, tmp_path):
+    # 0. the YAML broken on purpose: a tab for indentation, then a colon in unquoted text
+    code, errors, path = step(capsys, tmp_path, "\tschool_based_hours_required:\n    value: 30\n")
+    assert code == 1 and errors == [f"错误: {path}:10:1: YAML 语法错误: 不能用 Tab 缩进, 请改用空格 [ruleset.yaml_syntax]"]
+    code, errors, path = step(capsys, tmp_path, "  school_based_hours_required:\n    value: 30\n    note: 依据: 县文件\n")
+    assert code == 1 and len(errors) == 1 and errors[0].startswith(f"错误: {path}:12:13: YAML 语法错误: ")
+    assert "文字中含冒号时请加引号" in errors[0]
+
     # 1. a misspelt name: the province's value would silently stay
     code, errors, path = step(capsys, tmp_path, "  school_based_hours_requird:\n    value: 30\n")
     assert code == 1 and len(errors) == 1
