@@ -25,8 +25,10 @@ import asyncio
 import datetime as dt
 import logging
 import multiprocessing
+import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import PurePath
 from typing import Any, Callable
 
 from .problems import Problem
@@ -63,11 +65,29 @@ def lint_in_child(text: str, file: str) -> list[dict]:
     from kaohe.engine.lint import lint_text
 
     try:
-        return [d.to_dict() for d in lint_text(text, file, _CHILD["known"], _CHILD["extensions"])]
+        return [public_diagnostic(d.to_dict(), file) for d in lint_text(text, file, _CHILD["known"], _CHILD["extensions"])]
     except RecursionError:
         return [failed_check(file, "the document is nested too deeply to check")]
-    except Exception as exc:  # a checker bug must not become a 500: report it as what it is
-        return [failed_check(file, f"the ruleset could not be checked ({type(exc).__name__}: {exc})"[:500])]
+    except Exception:  # a checker bug must not become a 500, nor tell the client about the server's insides
+        log.exception("a ruleset could not be checked")
+        return [failed_check(file, "the ruleset could not be checked (an internal error, logged by the server)")]
+
+
+# an absolute path of this machine: /a/b/c.yaml, or C:\a\b.yaml
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/[^\s'\"/:]+)+/?|[A-Za-z]:\\[^\s'\"]+")
+
+
+def public_diagnostic(diagnostic: dict, file: str) -> dict:
+    """A diagnostic as a client may see it: files of the server (a parent ruleset's) by their base
+    name only, and no absolute paths of this machine in the message or hint."""
+    out = dict(diagnostic)
+    where = out.get("file")
+    if isinstance(where, str) and where != file:
+        out["file"] = PurePath(where).name or where
+    for key in ("message", "hint"):
+        if isinstance(out.get(key), str):
+            out[key] = _ABSOLUTE_PATH.sub(lambda m: PurePath(m.group(0)).name or "…", out[key])
+    return out
 
 
 def failed_check(file: str, message: str) -> dict:

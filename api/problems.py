@@ -46,6 +46,10 @@ _TYPES = [
                 "negative number of hours, an unknown field, a missing id. Each entry of `errors` names the "
                 "record (path, type, index, id), the field path inside it and what is wrong. Fix those fields "
                 "and send the request again; nothing was evaluated."),
+    ProblemType("record.not_evaluable", 422, {"zh": "记录无法评估", "en": "The record could not be evaluated"},
+                "The record validates, but evaluating it failed inside the server. It has been logged under the "
+                "decision id; quote it when you report the problem. In a request with several schools, the others "
+                "are evaluated and this one is named in `errors`."),
     ProblemType("request.invalid", 422, {"zh": "请求参数不正确", "en": "The request is not valid"},
                 "A field of the request itself (not of a record) is missing or wrong: `ruleset`, `as_of` "
                 "(YYYY-MM-DD), `detail` (full or compact), or a query parameter. `errors[].field` names it."),

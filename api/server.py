@@ -51,11 +51,33 @@ def app_from_environment():
     return _server_app(Settings.model_validate_json(raw) if raw else Settings.from_env())
 
 
+class MaskIdCards(logging.Filter):
+    """Every log line leaves with its ID-card numbers masked: message, arguments and traceback alike
+    (uvicorn's access lines too, whose paths and queries a client chose)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from kaohe.engine.jsonio import mask_id_cards
+
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it to the handler to report
+            return True
+        record.msg, record.args = mask_id_cards(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_id_cards(record.exc_text)
+        return True
+
+
 def log_config(level: str = "info") -> dict:
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["kaohe"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
+    config.setdefault("filters", {})["mask_id_cards"] = {"()": "kaohe.api.server.MaskIdCards"}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("mask_id_cards")
     return config
 
 
