@@ -57,6 +57,9 @@ _TYPES = [
                 "The body could not be read as JSON (UTF-8). `detail` says where reading stopped."),
     ProblemType("request.incomplete", 400, {"zh": "请求体不完整", "en": "The body ended early"},
                 "The client closed the connection before the whole body arrived; nothing was evaluated."),
+    ProblemType("request.timeout", 408, {"zh": "请求体超时", "en": "The body took too long"},
+                "The body did not arrive in the time this server allows (body_timeout_seconds); the connection is "
+                "closed. Send it again at once, or send large exports to POST /v1/evaluations/stream."),
     ProblemType("request.too_large", 413, {"zh": "请求体过大", "en": "The body is too large"},
                 "The body is larger than this server accepts for this endpoint. Send fewer schools per "
                 "request, or use POST /v1/evaluations/stream, which reads JSON Lines as they arrive."),
