@@ -27,17 +27,15 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
-import re
 import signal
 import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import PurePath
 from typing import Any, Callable
 
-from .problems import Problem
+from .problems import Problem, public_diagnostic
 
 log = logging.getLogger("kaohe.api")
 
@@ -87,7 +85,7 @@ def _init_child(ruleset_paths: tuple, plugin_modules: tuple, entry_points: bool,
 
 def _log_masked() -> None:
     """The child's log lines (its stderr is the server's) leave with ID-card numbers masked too."""
-    from .server import MaskIdCards
+    from .logmask import MaskIdCards
 
     handler = logging.StreamHandler()
     handler.addFilter(MaskIdCards())
@@ -118,23 +116,6 @@ def lint_in_child(text: str, file: str) -> list[dict]:
     except Exception:  # a checker bug must not become a 500, nor tell the client about the server's insides
         log.exception("a ruleset could not be checked")
         return [failed_check(file, "the ruleset could not be checked (an internal error, logged by the server)")]
-
-
-# an absolute path of this machine: /a/b/c.yaml, or C:\a\b.yaml
-_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/[^\s'\"/:]+)+/?|[A-Za-z]:\\[^\s'\"]+")
-
-
-def public_diagnostic(diagnostic: dict, file: str) -> dict:
-    """A diagnostic as a client may see it: files of the server (a parent ruleset's) by their base
-    name only, and no absolute paths of this machine in the message or hint."""
-    out = dict(diagnostic)
-    where = out.get("file")
-    if isinstance(where, str) and where != file:
-        out["file"] = PurePath(where).name or where
-    for key in ("message", "hint"):
-        if isinstance(out.get(key), str):
-            out[key] = _ABSOLUTE_PATH.sub(lambda m: PurePath(m.group(0)).name or "…", out[key])
-    return out
 
 
 def failed_check(file: str, message: str) -> dict:

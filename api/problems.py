@@ -13,8 +13,10 @@ the page that explains it (`GET /problems/{code}`). Nothing here ever shows a st
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, Iterable
 
 from fastapi import Request
@@ -27,6 +29,8 @@ from starlette.responses import Response
 from kaohe.engine.errors import InputFormatError, KaoheError, NoRevisionInForce, RecordError, UnknownRuleset
 
 from kaohe.engine.jsonio import dumps
+
+from .language import request_language
 
 log = logging.getLogger("kaohe.api")
 PROBLEM_JSON = "application/problem+json"
@@ -181,8 +185,6 @@ def problem_response(request: Request | None, code: str, detail: str, *, status:
     lang = "zh"
     decision_id = None
     if request is not None:
-        from .deps import request_language
-
         lang = request_language(request)
         decision_id = getattr(request.state, "decision_id", None)
         metrics = getattr(request.app.state, "metrics", None)
@@ -336,3 +338,22 @@ def install(app) -> None:
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(ClientDisconnect, handle_disconnect)
     app.add_exception_handler(Exception, handle_unexpected)
+
+
+# ---- diagnostics of ruleset checks, as a client may see them -------------------------------------------
+
+# an absolute path of this machine: /a/b/c.yaml, or C:\a\b.yaml
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/[^\s'\"/:]+)+/?|[A-Za-z]:\\[^\s'\"]+")
+
+
+def public_diagnostic(diagnostic: dict, file: str) -> dict:
+    """A diagnostic as a client may see it: files of the server (a parent ruleset's) by their base
+    name only, and no absolute paths of this machine in the message or hint."""
+    out = dict(diagnostic)
+    where = out.get("file")
+    if isinstance(where, str) and where != file:
+        out["file"] = PurePath(where).name or where
+    for key in ("message", "hint"):
+        if isinstance(out.get(key), str):
+            out[key] = _ABSOLUTE_PATH.sub(lambda m: PurePath(m.group(0)).name or "…", out[key])
+    return out

@@ -17,6 +17,7 @@ import sys
 import tempfile
 from typing import Sequence
 
+from .logmask import MaskIdCards  # noqa: F401  (named in the log configuration)
 from .settings import ConfigError, Settings, is_loopback
 
 SETTINGS_ENV = "KAOHE_API_SETTINGS_JSON"
@@ -55,31 +56,12 @@ def app_from_environment():
     return _server_app(settings)
 
 
-class MaskIdCards(logging.Filter):
-    """Every log line leaves with its ID-card numbers masked: message, arguments and traceback alike
-    (uvicorn's access lines too, whose paths and queries a client chose)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        from kaohe.engine.jsonio import mask_id_cards
-
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format string: leave it to the handler to report
-            return True
-        record.msg, record.args = mask_id_cards(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = mask_id_cards(record.exc_text)
-        return True
-
-
 def log_config(level: str = "info") -> dict:
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["kaohe"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
-    config.setdefault("filters", {})["mask_id_cards"] = {"()": "kaohe.api.server.MaskIdCards"}
+    config.setdefault("filters", {})["mask_id_cards"] = {"()": "kaohe.api.logmask.MaskIdCards"}
     for handler in config["handlers"].values():
         handler.setdefault("filters", []).append("mask_id_cards")
     return config

@@ -16,17 +16,11 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from kaohe.engine.errors import KaoheError
+from kaohe.engine.errors import ConfigError
 
 from .keys import load_key_file, parse_hash
 
 MIB = 1024 * 1024
-
-
-class ConfigError(KaoheError):
-    """The API cannot start with this configuration."""
-
-    code = "api.config"
 
 
 def _env(name: str, *other: str) -> AliasChoices:
