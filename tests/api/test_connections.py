@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -153,3 +154,31 @@ def test_killing_the_server_kills_its_compiling_child(free_port):
     finally:
         if server.poll() is None:
             server.kill()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_serve_speaks_tls_with_the_certificate_it_is_given(app_factory, tmp_path):
+    import uvicorn
+
+    from kaohe.api.server import uvicorn_options
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    options = uvicorn_options(Settings(allow_anonymous=True), ssl_certfile=str(cert), ssl_keyfile=str(key))
+    server = uvicorn.Server(uvicorn.Config(app_factory(), log_level="warning", lifespan="on", **options))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.02)
+        port = sock.getsockname()[1]
+        assert httpx.get(f"https://127.0.0.1:{port}/healthz", verify=str(cert), timeout=10).json() == {"status": "ok"}
+        with pytest.raises(httpx.HTTPError):  # plain HTTP is not answered
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
