@@ -19,9 +19,8 @@ from typing import Any
 
 import orjson
 
-# 17 digits, then a digit or X, not inside a longer run of letters or digits
-_ID_CARD_TEXT = re.compile(r"(?<![0-9A-Za-z])([1-9][0-9]{5})[0-9]{11}([0-9Xx])(?![0-9A-Za-z])")
-_ID_CARD_BYTES = re.compile(rb"(?<![0-9A-Za-z])([1-9][0-9]{5})[0-9]{11}([0-9Xx])(?![0-9A-Za-z])")
+# 17 digits, then a digit or X, not inside a longer run of letters or digits, nor a decimal fraction
+_ID_CARD_TEXT = re.compile(r"(?<![0-9A-Za-z.])([0-9]{6})[0-9]{11}([0-9Xx])(?![0-9A-Za-z])")
 # the cheap test first: every digit becomes "0", every other byte " ", then a search for 17 zeros
 _DIGITS_ONLY = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
 _SEVENTEEN = b"0" * 17
@@ -47,17 +46,36 @@ def _might_hold(text: str) -> bool:
 
 def mask_id_cards_in_json(data: bytes) -> bytes:
     """JSON bytes with every ID-card number inside a string masked (a bare JSON number is left alone:
-    records bound their numbers far below 18 digits, and a masked number would not be JSON)."""
-    if data.translate(_DIGITS_ONLY).find(_SEVENTEEN) < 0:
+    records bound their numbers far below 18 digits, and a masked number would not be JSON).
+
+    The search runs in C (translate, then find a run of 17 digits), and only the few runs it finds
+    are looked at in Python; a regular expression over the whole answer cost 30 ns a byte."""
+    digits = data.translate(_DIGITS_ONLY)
+    at = digits.find(_SEVENTEEN)
+    if at < 0:
         return data
+    out = bytearray(data)
+    while at >= 0:
+        end = at + 17
+        while end < len(digits) and digits[end] == 0x30:
+            end += 1
+        last = end
+        if end - at == 17 and data[end:end + 1] in (b"X", b"x"):
+            last = end + 1
+        if last - at == 18 and _alone(data, at, last) and not _bare_number(data, at, last):
+            out[at + 6:last - 1] = b"*" * 11
+        at = digits.find(_SEVENTEEN, end)
+    return bytes(out)
 
-    def mask(match: re.Match) -> bytes:
-        start, end = match.span()
-        if data[start - 1:start] in (b":", b",", b"[") and data[end:end + 1] in (b",", b"]", b"}"):
-            return match.group(0)  # a bare number, not text
-        return match.group(1) + b"*" * 11 + match.group(2)
 
-    return _ID_CARD_BYTES.sub(mask, data)
+def _alone(data: bytes, start: int, end: int) -> bool:
+    """Not part of a longer word, number or decimal fraction."""
+    before, after = data[start - 1:start], data[end:end + 1]
+    return not (before.isalnum() or before == b"." or after.isalnum())
+
+
+def _bare_number(data: bytes, start: int, end: int) -> bool:
+    return data[start - 1:start] in (b":", b",", b"[") and data[end:end + 1] in (b",", b"]", b"}")
 
 
 def dumps(obj: Any) -> bytes:

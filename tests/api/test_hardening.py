@@ -244,3 +244,13 @@ def test_the_record_schema_documents_its_bounds():
     hours = schema["$defs"]["HourEntry"]["properties"]["hours"]
     assert (hours["minimum"], hours["maximum"]) == (0, MAX_HOURS)
     assert schema["$defs"]["HourEntry"]["properties"]["date"]["formatMinimum"] == "1980-01-01"
+
+
+def test_the_json_writer_masks_text_but_leaves_numbers_and_fractions():
+    from kaohe.engine.jsonio import dumps, mask_id_cards
+
+    written = dumps({"id": ID_CARD, "note": f"身份证 {ID_CARD[:-1]}x 已核", "share": 0.30000000000000004,
+                     "hash": "a" + ID_CARD[:-1] + "7b", "count": 110101199001011234})
+    assert ID_CARD not in written.decode() and b'"share":0.30000000000000004' in written
+    assert b'"count":110101199001011234' in written and ("a" + ID_CARD[:-1] + "7b").encode() in written
+    assert mask_id_cards(f"teacher {ID_CARD} failed") == f"teacher {ID_CARD[:6]}{'*' * 11}{ID_CARD[-1]} failed"
