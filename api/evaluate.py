@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -92,7 +93,7 @@ def evaluate_isolated(evaluator: Evaluator, request, as_of: dt.date, lang: str, 
         label = f"regions[{index}]"
         problem = {"record": label, "record_type": "region", "record_index": index, "record_id": region.id,
                    "field": None, "pointer": f"/regions/{index}"}
-        if failed and any(True for _ in schools_in(region, _Stand.wrap(failed))):
+        if failed and any(True for _ in schools_in(region, (SimpleNamespace(record=s) for s in failed))):
             errors.append({**problem, "problem": "the region's verdict is withheld: one of its schools could not "
                            "be evaluated"})
             continue
@@ -103,19 +104,6 @@ def evaluate_isolated(evaluator: Evaluator, request, as_of: dt.date, lang: str, 
             log.exception("region %s could not be evaluated (decision %s)", region.id, decision_id)
             errors.append({**problem, "problem": NOT_EVALUABLE})
     return schools, regions, errors
-
-
-class _Stand:
-    """A school record where `schools_in` expects a result (it reads `.record` only)."""
-
-    __slots__ = ("record",)
-
-    def __init__(self, record: School):
-        self.record = record
-
-    @classmethod
-    def wrap(cls, records: list[School]) -> list["_Stand"]:
-        return [cls(r) for r in records]
 
 
 def _culprit(evaluator: Evaluator, school: School, index: int, as_of: dt.date, lang: str, detail: str) -> dict:
