@@ -75,7 +75,9 @@ def _alone(data: bytes, start: int, end: int) -> bool:
 
 
 def _bare_number(data: bytes, start: int, end: int) -> bool:
-    return data[start - 1:start] in (b":", b",", b"[") and data[end:end + 1] in (b",", b"]", b"}")
+    """A JSON number (compact, as orjson writes it), not text: `:123…,`, `[-123…]`."""
+    before = start - 1 if data[start - 1:start] != b"-" else start - 2
+    return data[before:before + 1] in (b":", b",", b"[") and data[end:end + 1] in (b",", b"]", b"}")
 
 
 def dumps(obj: Any) -> bytes:

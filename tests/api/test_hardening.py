@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -250,7 +251,10 @@ def test_the_json_writer_masks_text_but_leaves_numbers_and_fractions():
     from kaohe.engine.jsonio import dumps, mask_id_cards
 
     written = dumps({"id": ID_CARD, "note": f"身份证 {ID_CARD[:-1]}x 已核", "share": 0.30000000000000004,
-                     "hash": "a" + ID_CARD[:-1] + "7b", "count": 110101199001011234})
+                     "hash": "a" + ID_CARD[:-1] + "7b", "count": 110101199001011234, "debt": [-110101199001011234],
+                     "dashed": f"ID-{ID_CARD}"})
+    orjson.loads(written)  # still JSON: numbers, negative ones too, are not masked
     assert ID_CARD not in written.decode() and b'"share":0.30000000000000004' in written
-    assert b'"count":110101199001011234' in written and ("a" + ID_CARD[:-1] + "7b").encode() in written
+    assert b'"count":110101199001011234' in written and b"[-110101199001011234]" in written
+    assert f"ID-{ID_CARD[:6]}".encode() + b"*" * 11 in written and ("a" + ID_CARD[:-1] + "7b").encode() in written
     assert mask_id_cards(f"teacher {ID_CARD} failed") == f"teacher {ID_CARD[:6]}{'*' * 11}{ID_CARD[-1]} failed"
