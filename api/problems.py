@@ -355,5 +355,10 @@ def public_diagnostic(diagnostic: dict, file: str) -> dict:
         out["file"] = PurePath(where).name or where
     for key in ("message", "hint"):
         if isinstance(out.get(key), str):
-            out[key] = _ABSOLUTE_PATH.sub(lambda m: PurePath(m.group(0)).name or "…", out[key])
+            out[key] = without_paths(out[key])
     return out
+
+
+def without_paths(text: str) -> str:
+    """`text` with every absolute path of this machine cut to its base name."""
+    return _ABSOLUTE_PATH.sub(lambda m: PurePath(m.group(0)).name or "…", text)

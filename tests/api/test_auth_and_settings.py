@@ -158,5 +158,6 @@ def test_readiness_is_503_while_a_configured_ruleset_failed_to_load(app_factory,
         response = client.get("/readyz")
         assert response.status_code == 503, response.text
         assert response.json()["status"] == "not_ready" and response.json()["problems"]
+        assert str(tmp_path) not in response.text and "broken.yaml" in response.text  # no server paths
     with TestClient(app_factory()) as client:
         assert client.get("/readyz").status_code == 200
