@@ -295,8 +295,10 @@ def problem_for(exc: KaoheError) -> Problem:
     if isinstance(exc, NoRevisionInForce):
         return Problem("ruleset.not_in_force", exc.message, hint=exc.hint)
     if isinstance(exc, InputFormatError):
-        return Problem("request.malformed_json", exc.message, hint=exc.hint)
-    return Problem(exc.code, exc.message, status=422, hint=exc.hint)
+        return Problem("request.malformed_json", without_paths(exc.message), hint=exc.hint)
+    # anything else may quote a file the server read (a simulation's temporary copy, a parent ruleset)
+    return Problem(exc.code, without_paths(exc.message), status=422,
+                   hint=without_paths(exc.hint) if exc.hint else None)
 
 
 async def handle_kaohe_error(request: Request, exc: KaoheError) -> Response:
