@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -175,7 +176,8 @@ def test_serve_speaks_tls_with_the_certificate_it_is_given(app_factory, tmp_path
         while not server.started:
             time.sleep(0.02)
         port = sock.getsockname()[1]
-        assert httpx.get(f"https://127.0.0.1:{port}/healthz", verify=str(cert), timeout=10).json() == {"status": "ok"}
+        trusted = ssl.create_default_context(cafile=str(cert))
+        assert httpx.get(f"https://127.0.0.1:{port}/healthz", verify=trusted, timeout=10).json() == {"status": "ok"}
         with pytest.raises(httpx.HTTPError):  # plain HTTP is not answered
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
     finally:
