@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal, Optional
+from dataclasses import dataclass
+from typing import Annotated, Any, Iterable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -156,6 +157,116 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"kaohe records v{RECORDS_VERSION}"
     return schema
+
+
+# ---- identity: each school and each teacher once ------------------------------------------------
+
+@dataclass(frozen=True)
+class IdentityProblem:
+    """The same id twice where it must be once: nothing is merged or counted twice, the input is wrong.
+
+    `first` and `second` say where the two records are, as the input has them: a path
+    (``schools[0].teachers[3]``) or a line (``records.jsonl:7``). `schools` are the ids of the schools
+    that cannot be evaluated until it is fixed."""
+
+    kind: str  # teacher_twice | school_twice | teacher_in_two_schools | teacher_elsewhere
+    id: str
+    first: str
+    second: str
+    schools: tuple
+    record_type: str = "teacher"
+    other_school: str | None = None
+
+    code = "record.duplicate_id"
+
+    def text(self, lang: str = "zh") -> str:
+        ident, first, second, other = mask_id_card(self.id), self.first, self.second, mask_id_card(self.other_school or "")
+        school = mask_id_card(self.schools[0]) if self.schools else ""
+        if lang == "en":
+            return {
+                "teacher_twice": f"teacher {ident} is listed twice in school {school}: at {first} and at {second}; "
+                                 "list each teacher once",
+                "school_twice": f"school {ident} is given twice: at {first} and at {second}; give each school once",
+                "teacher_in_two_schools": f"teacher {ident} is listed in two schools: {school} at {first} and {other} "
+                                          f"at {second}; a teacher belongs to one school",
+                "teacher_elsewhere": f"teacher {ident} at {second} is listed under school {school} ({first}) but "
+                                     f"says school_id {other}",
+            }[self.kind]
+        return {
+            "teacher_twice": f"教师 {ident} 在学校 {school} 中出现两次: {first} 与 {second}; 每位教师只能列一次",
+            "school_twice": f"学校 {ident} 出现两次: {first} 与 {second}; 每所学校只能给一次",
+            "teacher_in_two_schools": f"教师 {ident} 同时列在两所学校: {school} ({first}) 与 {other} ({second}); "
+                                      "一位教师只属于一所学校",
+            "teacher_elsewhere": f"教师 {ident} ({second}) 列在学校 {school} ({first}) 之下, 但其 school_id 为 {other}",
+        }[self.kind]
+
+    def as_problem(self, lang: str = "zh") -> dict:
+        """In the shape of the other record problems: which record, which field, what is wrong."""
+        kind = "school" if self.record_type == "school" else "teacher"
+        field = "school_id" if self.kind == "teacher_elsewhere" else "id"
+        return {"record": f"{kind} {mask_id_card(self.id)} ({self.second})", "field": field, "problem": self.text(lang),
+                "code": self.code, "first": self.first, "second": self.second}
+
+
+def _key(value: Any) -> str | None:
+    """An id as the record format reads it (surrounding spaces stripped); None when there is none."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def identity_problems(schools: Iterable[tuple[Any, str, Iterable[tuple[Any, str, Any]]]]) -> list[IdentityProblem]:
+    """Every school id once in a dataset, every teacher id once in it (within a school and across schools).
+
+    `schools` yields (school id, where, teachers), teachers yielding (teacher id, where, its school_id),
+    in input order; `where` is whatever names the position to the user. The first occurrence is kept
+    as the reference and every later one is reported against it."""
+    problems: list[IdentityProblem] = []
+    school_at: dict[str, str] = {}
+    teacher_at: dict[str, tuple[str, str]] = {}  # teacher id -> (school id, where)
+    for school_id, school_where, teachers in schools:
+        sid = _key(school_id)
+        if sid is not None:
+            if sid in school_at:
+                problems.append(IdentityProblem("school_twice", sid, school_at[sid], school_where, (sid,), "school"))
+            else:
+                school_at[sid] = school_where
+        for teacher_id, where, declared in teachers:
+            tid = _key(teacher_id)
+            if tid is None:
+                continue
+            declared_key = _key(declared)
+            if sid is not None and declared_key is not None and declared_key != sid:
+                problems.append(IdentityProblem("teacher_elsewhere", tid, school_where, where, (sid,),
+                                                other_school=declared_key))
+            if tid in teacher_at:
+                first_school, first_where = teacher_at[tid]
+                if first_school == sid:
+                    problems.append(IdentityProblem("teacher_twice", tid, first_where, where, (sid,)))
+                else:
+                    problems.append(IdentityProblem("teacher_in_two_schools", tid, first_where, where,
+                                                    tuple(s for s in (first_school, sid) if s is not None),
+                                                    other_school=sid))
+            else:
+                teacher_at[tid] = (sid, where)
+    return problems
+
+
+def dataset_identity_problems(schools: Iterable[Any], root: str = "schools") -> list[IdentityProblem]:
+    """`identity_problems` over schools as validated records or as parsed JSON, positions as paths."""
+    def field(record, name):
+        return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+
+    def listed():
+        for i, school in enumerate(schools):
+            where = f"{root}[{i}]"
+            teachers = field(school, "teachers")
+            teachers = teachers if isinstance(teachers, (list, tuple)) else ()
+            yield (field(school, "id"), where,
+                   ((field(t, "id"), f"{where}.teachers[{j}]", field(t, "school_id")) for j, t in enumerate(teachers)))
+    return identity_problems(listed())
 
 
 def describe_validation_error(error: ValidationError, record: str) -> list[dict]:

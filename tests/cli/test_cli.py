@@ -141,3 +141,13 @@ def test_diff_prints_each_changed_parameter_with_old_and_new_value(capsys, tmp_p
     code, out, _ = run(capsys, "diff", "guangdong", str(changed), "--as-of", "2022-12-31", "--exit-code")
     assert code == 1
     assert "offline_activity_cap (每次线下活动最多计学时)：10学时/次 → 8学时/次" in out
+
+
+def test_evaluate_refuses_a_teacher_listed_twice_naming_both_lines(capsys, tmp_path):
+    lines = [{"id": "S-1", "name": "一中"}, {"id": "T-1", "school_id": "S-1"}, {"id": "T-2", "school_id": "S-1"},
+             {"id": "T-1", "school_id": "S-1"}]
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in lines) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "evaluate", "--ruleset", "guangdong", "--as-of", "2022-12-31", str(path))
+    assert code == 2 and out == ""
+    assert "教师 T-1 在学校 S-1 中出现两次: records.jsonl:2 与 records.jsonl:4" in err
