@@ -14,37 +14,22 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import expressions as ex
-from .durable_backend import FactTooLarge, RuleMatcher, ruleset_name
+from .durable_backend import Condition, FactTooLarge, LevelMatcher, check_size, ruleset_name
 from .errors import Diagnostic, Location, RulesetError
 from .language import LEVELS, Resolved, parse_date
 from .measures import MEMBER_LEVEL, Compiler as MeasureCompiler, Measure, MeasureError
+from .wording import DEFAULT_LABELS, PLACEHOLDER, compile_bilingual, fill, label as label_of, unit_suffix
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PLACEHOLDER = PLACEHOLDER
 _TEMPLATE_WORDS = {"actual", "expected", "gap"}
 BUILTIN_NAMES = {"as_of": ex.DATE}
-DEFAULT_LABELS = {
-    "pass": {"zh": "通过", "en": "pass"},
-    "fail": {"zh": "不通过", "en": "fail"},
-    "needs_review": {"zh": "待人工复核", "en": "needs review"},
-    "not_applicable": {"zh": "不适用", "en": "not applicable"},
-}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one rule concluded for one combination of values, with its wording in both languages."""
-
-    status: str  # pass | fail | needs_review | not_applicable
-    actual: Any
-    actual_text: dict
-    expected: dict
-    explanation: dict
-    remedy: dict | None
-    rendered: dict = field(default_factory=dict, compare=False, repr=False)  # lang -> JSON entry, filled by explain
 
 
 @dataclass
 class Rule:
+    """One rule as compiled: what it compares (durable_rules conditions over fact properties) and
+    how it words an outcome (templates compiled once). Evaluation decides and fills."""
+
     id: str
     level: str
     title: dict
@@ -54,71 +39,27 @@ class Rule:
     applies: Any | None
     inputs: tuple  # measure names (and as_of) the rule reads, in a fixed order
     list_inputs: frozenset
-    matcher: RuleMatcher
+    conditions: tuple  # durable_backend.Condition: applies, require, review (none if it never applies)
+    properties: dict  # fact property -> closure over measure values: what the conditions compare
     actual_fn: Callable
     actual_unit: dict
     expected_fn: Callable  # values -> {zh, en}
+    expected_names: tuple  # the measures an expected template names
     gap_fn: Callable | None
-    templates: dict  # explain.pass/fail, remedy, not_applicable: {zh, en}
+    templates: dict  # status (pass, fail, needs_review, not_applicable), remedy, expected: {zh: Template, en: Template}
     constants: dict
-    memo: dict = field(default_factory=dict)
+    actual_names: tuple = ()  # the measures the actual value is computed from
+    gap_names: tuple = ()
 
     @property
     def never_applies(self) -> bool:
         """Folded to not applicable by the parameters (a reading switched off): reads nothing."""
         return isinstance(self.applies, ex.Const) and not self.applies.value
 
-    def outcome(self, values: dict) -> Outcome:
-        key = tuple([values.get(n) for n in self.inputs])  # list measures are tuples: hashable
-        found = self.memo.get(key)
-        if found is None:
-            found = self._decide(values)
-            if len(self.memo) >= 1 << 16:
-                self.memo.clear()
-            self.memo[key] = found
-        return found
-
-    def _decide(self, values: dict) -> Outcome:
-        fired = self.matcher.match(values)
-        if self.applies is not None and "applies" not in fired:
-            status = "not_applicable"
-        elif "require" not in fired:
-            status = "fail"
-        else:
-            status = "needs_review" if "review" in fired else "pass"
-        actual = self.actual_fn(values)
-        gap = self.gap_fn(values) if self.gap_fn is not None and status == "fail" else None
-        unit = self.actual_unit
-        fields = {"zh": {}, "en": {}}
-        expected = self.expected_fn(values)
-        for lang in ("zh", "en"):
-            words = fields[lang]
-            for name in self.inputs:
-                words[name] = ex.format_value(values.get(name), lang)
-            for name, value in self.constants.items():
-                words[name] = ex.format_value(value, lang)
-            words["actual"] = ex.format_value(actual, lang) + _unit_suffix(actual, unit, lang)
-            words["expected"] = expected[lang]
-            words["gap"] = ex.format_value(gap, lang) + _unit_suffix(gap, unit, lang) if gap is not None else ""
-        template = self.templates.get(status)
-        explanation = {lang: fill(template[lang], fields[lang]) for lang in ("zh", "en")} if template else \
-            {lang: DEFAULT_LABELS[status][lang] for lang in ("zh", "en")}
-        remedy = None
-        if status == "fail" and self.templates.get("remedy"):
-            remedy = {lang: fill(self.templates["remedy"][lang], fields[lang]) for lang in ("zh", "en")}
-        actual_text = {lang: fields[lang]["actual"] for lang in ("zh", "en")}
-        return Outcome(status, actual, actual_text, expected, explanation, remedy)
-
-
-def _unit_suffix(value, unit: dict, lang: str) -> str:
-    if value is None or isinstance(value, (bool, list, tuple)) or not unit.get(lang):
-        return ""
-    spaced = lang == "en" and unit[lang] != "%"
-    return (" " if spaced else "") + unit[lang]
-
-
-def fill(template: str, words: dict) -> str:
-    return _PLACEHOLDER.sub(lambda m: words.get(m.group(1), m.group(0)), template)
+    @property
+    def key_properties(self) -> tuple:
+        """The fact properties an outcome depends on, in a fixed order: the rule's memo key."""
+        return tuple(sorted(self.properties))
 
 
 @dataclass
@@ -133,6 +74,7 @@ class CompiledRuleset:
     overrides: dict = field(default_factory=dict)  # parameter values set at compile time (simulations)
     extensions: Any = None  # the plugins' primitives and catalogues it was compiled with
     layouts: dict = field(default_factory=dict)  # level -> measure layout for output, built on first use
+    matchers: dict = field(default_factory=dict)  # level -> durable_backend.LevelMatcher of its rules' conditions
 
     @property
     def id(self) -> str:
@@ -161,8 +103,7 @@ class CompiledRuleset:
         return (start is None or day >= start) and (end is None or day <= end)
 
     def label(self, level: str, status: str, lang: str) -> str:
-        words = self.labels.get(level, {}).get(status) or DEFAULT_LABELS.get(status, {})
-        return words.get(lang, status)
+        return label_of(self.labels, level, status, lang)
 
 
 # ---- compilation ------------------------------------------------------------------------------
@@ -207,8 +148,8 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
     if overrides:
         blob = json.dumps(overrides, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
         engine_revision += "-" + hashlib.sha256(blob).hexdigest()[:8]
-    for rule_spec in resolved.rules:
-        rule = _compile_rule(resolved, rule_spec, params, param_types, compiled_measures, report, engine_revision)
+    for number, rule_spec in enumerate(resolved.rules):
+        rule = _compile_rule(resolved, rule_spec, params, param_types, compiled_measures, report, number)
         if rule is not None:
             rules[rule.level].append(rule)
             used.update(rule.inputs)
@@ -241,8 +182,11 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
         raise RulesetError(errors + warnings)
     labels = {level: {**DEFAULT_LABELS, **words} for level, words in resolved.labels.items()}
     measures = _live_measures(measures, rules, resolved.measures)
+    matchers = {level: LevelMatcher.get(ruleset_name(resolved.id, engine_revision, "level", level),
+                                        [c for rule in rules[level] for c in rule.conditions])
+                for level in LEVELS}
     return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings,
-                           overrides=dict(overrides or {}), extensions=extensions)
+                           overrides=dict(overrides or {}), extensions=extensions, matchers=matchers)
 
 
 def _declared_type(spec: dict, extensions) -> str:
@@ -407,7 +351,7 @@ def _expression(resolved, rule_id, key, text, types, report):
 
 
 def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dict, measures: dict[str, Measure], report,
-                  engine_revision: str):
+                  number: int):
     rule_id = spec["id"]
     where = lambda *more: resolved.where("rule", rule_id, *more)  # noqa: E731
     level = spec.get("level")
@@ -560,7 +504,12 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
                     return None
             elif folded_review is not None:
                 conditions["review"] = ex.to_durable(folded_review, params, props).condition
-        matcher = RuleMatcher.get(ruleset_name(resolved.id, engine_revision, rule_id), conditions, props)
+        # computed operands (e_0, len(x) …) are per rule: named after the rule's place in the document
+        renamed = {p: f"{p}_r{number}" for p in props if not p.startswith("v_")}
+        props = {renamed.get(p, p): getter for p, getter in props.items()}
+        check_size(props)
+        rule_conditions = tuple(Condition(rule_id, label, _renamed(condition, renamed), frozenset(_properties_in(condition, renamed)))
+                                for label, condition in conditions.items())
     except ex.ExpressionError as exc:
         report(exc.code, f"rule '{rule_id}': {exc.message}", where("require"), exc.hint)
         return None
@@ -573,13 +522,44 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
     if isinstance(actual_tree, ex.Name) and actual_tree.name in measures:
         unit = measures[actual_tree.name].unit
     gap_fn = ex.to_closure(gap_tree, params) if gap_tree is not None else None
-    expected_fn = _expected(templates.get("expected"), require, params, resolved, measures, inputs, constants)
+    compiled_templates = {key: compile_bilingual(texts) for key, texts in templates.items()}
+    expected_fn, expected_names = _expected(compiled_templates.get("expected"), require, params, measures, inputs, constants)
+    measure_names = lambda tree: tuple(sorted(ex.names(tree) - set(params))) if tree is not None else ()  # noqa: E731
     return Rule(
         id=rule_id, level=level, title=render_title(spec["title"], params), severity=severity, citation=citation,
         require=require, applies=folded_applies, inputs=inputs,
         list_inputs=frozenset(n for n in inputs if types.get(n) == ex.LIST),
-        matcher=matcher, actual_fn=actual_fn, actual_unit=unit, expected_fn=expected_fn, gap_fn=gap_fn,
-        templates=templates, constants=constants)
+        conditions=rule_conditions, properties=props, actual_fn=actual_fn, actual_unit=unit,
+        expected_fn=expected_fn, expected_names=expected_names, gap_fn=gap_fn,
+        templates=compiled_templates, constants=constants,
+        actual_names=measure_names(actual_tree), gap_names=measure_names(gap_tree))
+
+
+def _renamed(condition, names: dict):
+    """A durable_rules condition with fact properties renamed (keys, and `$m` references)."""
+    if isinstance(condition, dict):
+        return {names.get(k, k): (names.get(v, v) if k == "$m" and isinstance(v, str) else _renamed(v, names))
+                for k, v in condition.items()}
+    if isinstance(condition, list):
+        return [_renamed(item, names) for item in condition]
+    return condition
+
+
+def _properties_in(condition, names: dict) -> set:
+    """The fact properties a condition reads (after renaming)."""
+    found: set = set()
+    if isinstance(condition, dict):
+        for k, v in condition.items():
+            if not k.startswith("$"):
+                found.add(names.get(k, k))
+            if k == "$m" and isinstance(v, str):
+                found.add(names.get(v, v))
+            else:
+                found |= _properties_in(v, names)
+    elif isinstance(condition, list):
+        for item in condition:
+            found |= _properties_in(item, names)
+    return found
 
 
 def render_title(title: dict, params: dict) -> dict:
@@ -659,18 +639,21 @@ def _default_gap(require, params, types):
     return ex.Arith("-", left, right)
 
 
-def _expected(template, require, params, resolved, measures, inputs, constants):
-    """The requirement as policy text: a template from the ruleset, or derived from the condition."""
+def _expected(template, require, params, measures, inputs, constants) -> tuple[Callable, tuple]:
+    """The requirement as policy text, and the measures it names: a template from the ruleset, or
+    derived from the condition (then the same for every record)."""
     if template is not None:
+        constant_words = {lang: {n: ex.format_value(v, lang) for n, v in constants.items()} for lang in ("zh", "en")}
+        names = tuple(n for n in dict.fromkeys(template["zh"].names + template["en"].names) if n in inputs)
+
         def expected(values):
-            words = {}
             out = {}
             for lang in ("zh", "en"):
-                words = {n: ex.format_value(values.get(n), lang) for n in inputs}
-                words.update({n: ex.format_value(v, lang) for n, v in constants.items()})
-                out[lang] = fill(template[lang], words)
+                words = dict(constant_words[lang])
+                words.update({n: ex.format_value(values.get(n), lang) for n in names})
+                out[lang] = template[lang].fill(words)
             return out
-        return expected
+        return expected, names
     side, other = _measure_side(require)
     if side is not None and isinstance(require, ex.Compare):
         op = require.op if require.left is side else ex._FLIP[require.op]
@@ -683,11 +666,12 @@ def _expected(template, require, params, resolved, measures, inputs, constants):
                 value = ex.format_value(other.value, lang)
             else:
                 value = other.name
-            suffix = _unit_suffix(1, unit, lang)
+            suffix = unit_suffix(1, unit, lang)
             text[lang] = f"{ex.SYMBOL[op]} {value}{suffix}"
-        return lambda values: text
+        return (lambda values: text), ()
     rendered = ex.render(require, params)
-    return lambda values: {"zh": rendered, "en": rendered}
+    fixed = {"zh": rendered, "en": rendered}
+    return (lambda values: fixed), ()
 
 
 def _check_member_rules(resolved, measures, rules, report):

@@ -36,10 +36,16 @@ FILTER_OPS = ("in", "not_in", "eq", "ne", "gt", "ge", "lt", "le", "present", "co
 
 
 def canonical(number):
-    """25.0 → 25: one spelling per value. Outcomes are remembered by measure values and 25 == 25.0,
-    so without this the first teacher seen would decide how every later one's value is written."""
-    if type(number) is float and number.is_integer():
-        return int(number)
+    """25.0 → 25, 24.999999999999996 → 25: one spelling per value.
+
+    Hours are reported in tenths, which binary floats cannot hold: 8.3 + 8.3 + 8.4 sums to
+    24.999999999999996, and a teacher with 25 hours would be judged short of 25. Rounding to nine
+    places gives back the decimal a person adds up. Outcomes are remembered by measure values and
+    25 == 25.0, so without the int the first teacher seen would decide how later ones are written."""
+    if type(number) is float:
+        number = round(number, 9)
+        if number.is_integer():
+            return int(number)
     return number
 
 
