@@ -73,6 +73,7 @@ class CompiledRuleset:
     warnings: list[Diagnostic]
     overrides: dict = field(default_factory=dict)  # parameter values set at compile time (simulations)
     extensions: Any = None  # the plugins' primitives and catalogues it was compiled with
+    catalogue: str | None = None  # namespace bare ability-point codes in records are read in (B1 → GD:B1)
     layouts: dict = field(default_factory=dict)  # level -> measure layout for output, built on first use
     matchers: dict = field(default_factory=dict)  # level -> durable_backend.LevelMatcher of its rules' conditions
 
@@ -119,6 +120,7 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
         (errors if severity == "error" else warnings).append(Diagnostic(code, message, location, hint, severity))
 
     params, param_types = _parameters(resolved, overrides or {}, report)
+    catalogue = _catalogue(resolved, params, extensions, report)
     member_types: dict[str, dict[str, str]] = {}
     measures: dict[str, list[Measure]] = {level: [] for level in LEVELS}
     compiled_measures: dict[str, Measure] = {}
@@ -186,7 +188,22 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
                                         [c for rule in rules[level] for c in rule.conditions])
                 for level in LEVELS}
     return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings,
-                           overrides=dict(overrides or {}), extensions=extensions, matchers=matchers)
+                           overrides=dict(overrides or {}), extensions=extensions, matchers=matchers, catalogue=catalogue)
+
+
+def _catalogue(resolved: Resolved, params: dict, extensions, report) -> str | None:
+    """The namespace bare ability-point codes are read in: `catalogue:` names it, or a parameter that holds it
+    (so the reading is in the questions register and a simulation can change it)."""
+    named = resolved.catalogue
+    if named is None:
+        return None
+    namespace = params.get(named, named)
+    known = sorted(extensions.catalogues) if extensions is not None else []
+    if namespace not in known:
+        where = next((d.where("catalogue") for d in resolved.documents if "catalogue" in d.data), Location(resolved.lineage[0]))
+        report("ruleset.unknown_catalogue", f"unknown catalogue '{namespace}' (bare ability-point codes are read in it)",
+               where, ex.suggest(str(namespace), known) or (f"known: {', '.join(known)}" if known else None))
+    return namespace
 
 
 def _declared_type(spec: dict, extensions) -> str:
@@ -274,7 +291,8 @@ def _dependency_order(names: list[str], resolved: Resolved, report) -> list[str]
 
 def _used_parameters(resolved: Resolved) -> set[str]:
     """Parameters named anywhere in measures, rules or templates."""
-    return _names_in([resolved.measures, resolved.rules], set(resolved.parameters))
+    used = _names_in([resolved.measures, resolved.rules], set(resolved.parameters))
+    return used | ({resolved.catalogue} & set(resolved.parameters))
 
 
 def _live_measures(measures: dict[str, list[Measure]], rules: dict[str, list[Rule]], specs: dict) -> dict[str, list[Measure]]:

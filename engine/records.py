@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Iterable, Literal, Optional
 
@@ -24,6 +25,50 @@ _ID_CARD = re.compile(r"^\d{17}[\dXx]$")
 def mask_id_card(value: str) -> str:
     """An ID-card number is never echoed whole: keep the region prefix and the last digit."""
     return value[:6] + "*" * 11 + value[-1] if isinstance(value, str) and _ID_CARD.match(value) else value
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normal_text(value: Any) -> Any:
+    """Text as a policy compares it: full-width and half-width forms alike (NFKC: `（CIO）` is `(CIO)`,
+    `Ｂ１` is `B1`), no spaces around or inside (`首席 信息官` is `首席信息官`). Anything else unchanged.
+
+    The one place names are normalised: every comparison of a record's text with a ruleset's
+    (filters, lists of required items, ability-point codes) goes through it."""
+    if type(value) is not str:
+        return value
+    if value.isascii():
+        return value if " " not in value and value.strip() == value else _SPACES.sub("", value)
+    return _SPACES.sub("", unicodedata.normalize("NFKC", value))
+
+
+def read_code(code: str, namespace: str | None) -> str:
+    """An ability-point code as a ruleset reads it: `B1` under the GD catalogue is `GD:B1`; a code
+    with a prefix of its own (`NAT:B1`) stays what it says."""
+    code = normal_text(code)
+    if namespace is None or not code or ":" in code:
+        return code
+    return f"{namespace}:{code}"
+
+
+def _bare(code) -> bool:
+    return isinstance(code, str) and ":" not in code
+
+
+def with_codes_read(teacher: "Teacher", namespace: str | None) -> "Teacher":
+    """The teacher with every ability-point code (chosen points, the point of a file or of an
+    assessment) read in the ruleset's catalogue; the same object when there is nothing to read."""
+    if namespace is None:
+        return teacher
+    items = [*teacher.artefacts, *teacher.assessments]
+    if not any(_bare(p) for p in teacher.ability_points) and not any(_bare(i.point) for i in items):
+        return teacher
+    update: dict = {"ability_points": [read_code(p, namespace) for p in teacher.ability_points]}
+    for name in ("artefacts", "assessments"):
+        update[name] = [i.model_copy(update={"point": read_code(i.point, namespace)}) if _bare(i.point) else i
+                        for i in getattr(teacher, name)]
+    return teacher.model_copy(update=update)
 
 
 NonNegative = Annotated[float, Field(ge=0)]
