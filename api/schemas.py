@@ -423,7 +423,7 @@ class RecordChangeInfo(_Open):
 
 
 class Impact(_Open):
-    """`kaohe.engine.simulate.Impact.to_dict()`: what `kaohe simulate --json` prints."""
+    """`kaohe.tools.simulate.Impact.to_dict()`: what `kaohe simulate --json` prints."""
 
     baseline: ImpactRevision
     changed: ImpactRevision
@@ -451,7 +451,7 @@ class SimulationResponse(_Open):
 
 
 class OpenQuestion(_Open):
-    """One entry of `kaohe.engine.questions.QuestionRegister.to_dict()`."""
+    """One entry of `kaohe.tools.questions.QuestionRegister.to_dict()`."""
 
     ruleset: str
     version: str
