@@ -270,7 +270,7 @@ def identity_errors(problems: list, lang: str) -> list[dict]:
 def check_identity(schools, lang: str) -> None:
     """422 when a school is given twice or a teacher listed twice (in one school or two): nothing is
     merged or counted twice, and nothing of the request is evaluated."""
-    from kaohe.engine.records import dataset_identity_problems
+    from kaohe.engine import dataset_identity_problems
 
     problems = dataset_identity_problems(schools)
     if problems:

@@ -32,7 +32,8 @@ from starlette.responses import StreamingResponse
 
 from kaohe.engine import explain
 from kaohe.engine.evaluation import Evaluator
-from kaohe.engine.records import School, Teacher, identity_problems
+from kaohe.engine import identity_problems
+from kaohe.engine.records import School, Teacher
 
 from kaohe.engine.jsonio import dumps
 from .metrics import ApiMetrics
