@@ -26,6 +26,17 @@ _PY_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": oper
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+def _word(value: Any) -> Any:
+    """A ruleset's text read as records' words are (`records.normal_text`), lists of text item by item."""
+    from .records import normal_text
+
+    if isinstance(value, str):
+        return normal_text(value)
+    if isinstance(value, (tuple, list)) and any(isinstance(v, str) for v in value):
+        return tuple(normal_text(v) for v in value)
+    return value
+
+
 SYMBOL = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 FUNCTIONS = {"len": (LIST, NUMBER)}
 
@@ -277,11 +288,11 @@ def to_closure(node: Any, constants: dict[str, Any]) -> Getter:
     "unknown" into "true".
     """
     if isinstance(node, Const):
-        value = node.value
+        value = _word(node.value)
         return lambda values: value
     if isinstance(node, Name):
         if node.name in constants:
-            value = constants[node.name]
+            value = _word(constants[node.name])
             return lambda values: value
         key = node.name
         return lambda values: values.get(key)
@@ -409,10 +420,10 @@ def _fact_value(value: Any) -> Any:
 def _operand(node: Any, constants: dict, props: dict) -> tuple[str, Any]:
     """('const', value) or ('prop', property name)."""
     if isinstance(node, Const):
-        return "const", _fact_value(node.value)
+        return "const", _fact_value(_word(node.value))
     if isinstance(node, Name):
         if node.name in constants:
-            return "const", _fact_value(constants[node.name])
+            return "const", _fact_value(_word(constants[node.name]))
         prop = "v_" + node.name
         key = node.name
         props.setdefault(prop, lambda values: values.get(key))
@@ -433,7 +444,7 @@ def _durable(node: Any, constants: dict, props: dict, negate: bool) -> dict:
         return _durable(Compare("==", node, Const(True, BOOL)), constants, props, negate)
     if isinstance(node, Member):
         kind, value = _operand(node.item, constants, props)
-        options = node.options.value if isinstance(node.options, Const) else constants[node.options.name]
+        options = _word(node.options.value if isinstance(node.options, Const) else constants[node.options.name])
         if kind != "prop":
             raise ExpressionError("the left side of 'in' must be a measure", node.offset)
         excluded = node.negated != negate

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import expressions as ex
-from .records import Region, School, Teacher
+from .records import Region, School, Teacher, normal_text
 
 # What each level's record can be measured over: collection name → item model (None = plain text).
 COLLECTIONS: dict[str, dict[str, Any]] = {
@@ -130,7 +130,7 @@ def _equality(body: dict) -> tuple:
     (field_name, wanted), = where.items()
     if isinstance(wanted, (dict, list)) or str(field_name).startswith("counts."):
         return None, None
-    return attrgetter(str(field_name)), wanted
+    return attrgetter(str(field_name)), normal_text(wanted)
 
 
 def all_of(checks: list[Callable]) -> Callable[[Any], bool] | None:
@@ -178,9 +178,15 @@ def _item_getter(key: str, fields: dict[str, str] | None, path: tuple, member_me
     return attrgetter(key)
 
 
+def _words(values) -> frozenset:
+    return frozenset(normal_text(v) for v in values)
+
+
 def _conditions(getter: Callable, condition: Any, params: dict, path: tuple, direct: str | None = None) -> list[Callable]:
+    """The ruleset's words are read as the records' are (`normal_text`): `首席信息官（CIO）` is `首席信息官(CIO)`."""
+    condition = normal_text(condition)
     if isinstance(condition, list):
-        allowed = frozenset(condition)
+        allowed = _words(condition)
         return [lambda item: getter(item) in allowed]
     if not isinstance(condition, dict):
         if direct is not None:  # a plain attribute of the item: one getattr, no extra call
@@ -196,7 +202,7 @@ def _conditions(getter: Callable, condition: Any, params: dict, path: tuple, dir
         if op in ("in", "not_in", "contains_all", "lacks_any"):
             if not isinstance(operand, (list, tuple, frozenset)):
                 raise MeasureError(f"'{op}' needs a list", path + (op,))
-            values = frozenset(operand)
+            values = _words(operand)
             # an unknown (empty) value is not proven to be outside a list: it matches neither in nor not_in
             if op == "in":
                 out.append(lambda item, values=values: getter(item) in values)
@@ -210,6 +216,7 @@ def _conditions(getter: Callable, condition: Any, params: dict, path: tuple, dir
             want = bool(operand)
             out.append(lambda item, want=want: (getter(item) not in (None, "", [], ())) == want)
         else:
+            operand = normal_text(operand)
             compare = {"eq": ex._PY_COMPARE["=="], "ne": ex._PY_COMPARE["!="], "gt": ex._PY_COMPARE[">"],
                        "ge": ex._PY_COMPARE[">="], "lt": ex._PY_COMPARE["<"], "le": ex._PY_COMPARE["<="]}[op]
 
@@ -486,12 +493,12 @@ class Compiler:
         each = body.get("each")
         own_lists = {k for k, v in COLLECTIONS[level].items() if v is None}
         if isinstance(each, str) and each in self.params:
-            required = tuple(self.params[each])
+            required = tuple(normal_text(i) for i in self.params[each])
             required_of = lambda record: required  # noqa: E731
         elif isinstance(each, str) and each in own_lists:
             required_of = attrgetter(each)
         elif isinstance(each, list):
-            required = tuple(each)
+            required = tuple(normal_text(i) for i in each)
             required_of = lambda record: required  # noqa: E731
         else:
             raise MeasureError(f"'each' must be a list parameter or one of: {', '.join(sorted(own_lists))}",
@@ -501,7 +508,7 @@ class Compiler:
         inner.pop("each", None)
         by = inner.pop("by", None)
         if isinstance(inner["of"], str) and inner["of"] in self.params:  # e.g. every chosen point is in the catalogue
-            allowed = frozenset(self.params[inner["of"]])
+            allowed = _words(self.params[inner["of"]])
 
             def not_listed(record, member_results=None):
                 return tuple(dict.fromkeys(i for i in required_of(record) if i not in allowed))

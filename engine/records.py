@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Iterable, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 RECORDS_VERSION = "1"
 
@@ -28,19 +28,25 @@ def mask_id_card(value: str) -> str:
 
 
 _SPACES = re.compile(r"\s+")
+_NORMAL: dict[str, str] = {}  # the same few hundred words recur across a province
 
 
 def normal_text(value: Any) -> Any:
     """Text as a policy compares it: full-width and half-width forms alike (NFKC: `（CIO）` is `(CIO)`,
     `Ｂ１` is `B1`), no spaces around or inside (`首席 信息官` is `首席信息官`). Anything else unchanged.
 
-    The one place names are normalised: every comparison of a record's text with a ruleset's
-    (filters, lists of required items, ability-point codes) goes through it."""
+    The one place words are normalised. The record fields that hold the policy's words (kinds,
+    categories, roles, results, points, evidence items …: `Word` below) are normalised as they
+    are read, and the ruleset's words where it compares them (filters, lists of required items),
+    so `首席信息官（CIO）` in a record matches `首席信息官(CIO)` in a ruleset."""
     if type(value) is not str:
         return value
-    if value.isascii():
-        return value if " " not in value and value.strip() == value else _SPACES.sub("", value)
-    return _SPACES.sub("", unicodedata.normalize("NFKC", value))
+    found = _NORMAL.get(value)
+    if found is None:
+        found = _SPACES.sub("", unicodedata.normalize("NFKC", value))
+        if len(_NORMAL) < 65536:
+            _NORMAL[value] = found
+    return found
 
 
 def read_code(code: str, namespace: str | None) -> str:
@@ -73,6 +79,11 @@ def with_codes_read(teacher: "Teacher", namespace: str | None) -> "Teacher":
 
 NonNegative = Annotated[float, Field(ge=0)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+# A word of the policy's vocabulary (a kind, a category, a role, a result, a point code): compared
+# with the ruleset's words, so read as `normal_text` reads it. Names of people, titles, file names and
+# ids are not words: they are shown as sent.
+Word = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(normal_text)]
+OptionalWord = Annotated[Optional[str], AfterValidator(normal_text)]
 
 
 class _Record(BaseModel):
@@ -82,8 +93,8 @@ class _Record(BaseModel):
 class HourEntry(_Record):
     """One line of a teacher's hour ledger (学时记录)."""
 
-    category: Text = Field(description="研修类别, e.g. 校本研修, 网络研修, 工作坊研修, 校本应用考核")
-    kind: Text = Field(description="活动类型, e.g. 教学研讨, 研修作业, 听课评课, 线下活动")
+    category: Word = Field(description="研修类别, e.g. 校本研修, 网络研修, 工作坊研修, 校本应用考核")
+    kind: Word = Field(description="活动类型, e.g. 教学研讨, 研修作业, 听课评课, 线下活动")
     hours: NonNegative = Field(description="reported hours (学时) of this activity, before any credit rule or cap")
     date: dt.date = Field(description="date the activity took place (YYYY-MM-DD)")
     title: Optional[str] = Field(default=None, max_length=500, description="activity title as the platform shows it")
@@ -92,12 +103,12 @@ class HourEntry(_Record):
 class Artefact(_Record):
     """An uploaded file: the personal plan, a per-point summary, a lesson plan."""
 
-    kind: Text = Field(description="材料类型, e.g. 提升计划, 提升总结, 教学设计")
+    kind: Word = Field(description="材料类型, e.g. 提升计划, 提升总结, 教学设计")
     file_name: Optional[str] = Field(default=None, max_length=500, description="file name as uploaded")
     format: Optional[str] = Field(default=None, max_length=20, description="file format (extension without the dot), "
                                   "e.g. pdf, docx; empty when an export only says the file was uploaded")
     size_kb: Optional[NonNegative] = Field(default=None, description="size in KB (1 KB = 1024 bytes); empty when unknown")
-    point: Optional[str] = Field(default=None, description="the ability point this file is for, where it is per point")
+    point: OptionalWord = Field(default=None, description="the ability point this file is for, where it is per point")
     uploaded_on: Optional[dt.date] = None
 
     @field_validator("format")
@@ -109,9 +120,9 @@ class Artefact(_Record):
 class Assessment(_Record):
     """A result the school or platform recorded, e.g. 应用能力点测评 合格 for point B1."""
 
-    kind: Text = Field(description="考核类型, e.g. 过程性材料初审, 应用能力点测评")
-    result: Text = Field(description="结果, e.g. 通过, 不通过, 合格, 不合格, 优秀, 待考核")
-    point: Optional[str] = None
+    kind: Word = Field(description="考核类型, e.g. 过程性材料初审, 应用能力点测评")
+    result: Word = Field(description="结果, e.g. 通过, 不通过, 合格, 不合格, 优秀, 待考核")
+    point: OptionalWord = None
     date: Optional[dt.date] = None
 
 
@@ -119,12 +130,12 @@ class Teacher(_Record):
     id: Text = Field(description="the platform's teacher key; never an ID-card number")
     school_id: Text
     name: Optional[str] = Field(default=None, max_length=100)
-    stage: Optional[str] = Field(default=None, description="任教学段: 学前, 小学, 初中, 高中, 中职")
-    subject: Optional[str] = Field(default=None, description="任教学科")
+    stage: OptionalWord = Field(default=None, description="任教学段: 学前, 小学, 初中, 高中, 中职")
+    subject: OptionalWord = Field(default=None, description="任教学科")
     full_time: bool = Field(default=True, description="专任教师")
-    status: Optional[str] = Field(default=None, description="在岗, 调岗, 离岗 ...")
+    status: OptionalWord = Field(default=None, description="在岗, 调岗, 离岗 ...")
     research_group: Optional[str] = Field(default=None, description="所属教研组")
-    ability_points: list[Text] = Field(default_factory=list, description="chosen ability points (能力点), e.g. GD:B1")
+    ability_points: list[Word] = Field(default_factory=list, description="chosen ability points (能力点), e.g. GD:B1")
     hours: list[HourEntry] = Field(default_factory=list)
     artefacts: list[Artefact] = Field(default_factory=list)
     assessments: list[Assessment] = Field(default_factory=list)
@@ -139,7 +150,7 @@ class Teacher(_Record):
 
 class TeamMember(_Record):
     name: Text
-    role: Text = Field(description="角色/职务, e.g. 校长, 教学主任, 信息技术骨干")
+    role: Word = Field(description="角色/职务, e.g. 校长, 教学主任, 信息技术骨干")
     is_principal: bool = False
     is_leader: bool = Field(default=False, description="leads the team (组长 / 第一责任人)")
 
@@ -147,7 +158,7 @@ class TeamMember(_Record):
 class Document(_Record):
     """A document a school or region filed: plans, schemes, summaries."""
 
-    kind: Text = Field(description="文件类型, e.g. 校本研修计划与考核方案, 学校信息化发展规划")
+    kind: Word = Field(description="文件类型, e.g. 校本研修计划与考核方案, 学校信息化发展规划")
     filed_on: Optional[dt.date] = Field(default=None, description="date filed or uploaded; empty if not yet")
     file_name: Optional[str] = None
 
@@ -158,7 +169,7 @@ class ResearchGroup(_Record):
     name: Text
     leader: Optional[str] = None
     members: list[Text] = Field(default_factory=list, description="teacher ids")
-    materials: list[Text] = Field(default_factory=list, description="what the group produced, e.g. 研修计划, 教学设计")
+    materials: list[Word] = Field(default_factory=list, description="what the group produced, e.g. 研修计划, 教学设计")
 
 
 class School(_Record):
@@ -168,11 +179,11 @@ class School(_Record):
     city_id: Optional[str] = None
     province_id: Optional[str] = None
     is_pilot: bool = Field(default=False, description="试点学校")
-    environment: Optional[str] = Field(default=None, description="信息化环境 or mode, e.g. 智慧教育, 多技术融合")
+    environment: OptionalWord = Field(default=None, description="信息化环境 or mode, e.g. 智慧教育, 多技术融合")
     management_team: list[TeamMember] = Field(default_factory=list)
     documents: list[Document] = Field(default_factory=list)
     research_groups: list[ResearchGroup] = Field(default_factory=list)
-    evidence: list[Text] = Field(default_factory=list, description="items of the evidence checklist provided")
+    evidence: list[Word] = Field(default_factory=list, description="items of the evidence checklist provided")
     self_score: Optional[float] = Field(default=None, ge=0, description="school self-assessment score (自评打分)")
     counts: dict[str, Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict, description="counts the policies need, e.g. {'优秀案例': 3}")
