@@ -211,7 +211,7 @@ def _declared_type(spec: dict, extensions) -> str:
     for name, primitive in extensions.primitives.items():
         if name in spec:
             return primitive.result_type
-    if "missing" in spec or "catalogue" in spec:
+    if "missing" in spec or "catalogue" in spec or "unrecognised" in spec:
         return ex.LIST
     if "exists" in spec:
         return ex.BOOL

@@ -31,7 +31,8 @@ COLLECTIONS: dict[str, dict[str, Any]] = {
 }
 RECORD_MODEL = {"teacher": Teacher, "school": School, "region": Region}
 MEMBER_LEVEL = {"school": "teacher", "region": "school"}
-PRIMITIVES = ("count", "distinct_count", "exists", "sum", "missing", "share", "date", "field", "expr", "catalogue")
+PRIMITIVES = ("count", "distinct_count", "exists", "sum", "missing", "share", "date", "field", "expr", "catalogue",
+              "unrecognised")
 FILTER_OPS = ("in", "not_in", "eq", "ne", "gt", "ge", "lt", "le", "present", "contains_all", "lacks_any")
 
 
@@ -390,6 +391,7 @@ class Compiler:
             raise MeasureError("'others' is 'reported' (count reported hours) or 'none' (not credited)", path + ("others",))
         credit_rules: dict[str, tuple[str, float]] = {}
         for kind, rule in (body.get("credit") or {}).items():
+            kind = normal_text(kind)
             if not isinstance(rule, dict) or len(rule) != 1 or next(iter(rule)) not in ("fixed", "up_to", "reported"):
                 raise MeasureError(f"credit for '{kind}' must be one of fixed: P, up_to: P, reported: true",
                                    path + ("credit", kind))
@@ -672,6 +674,78 @@ class Compiler:
             raise MeasureError(f"{primitive.name} ({primitive.plugin or 'plugin'}): {exc}", path) from None
         value, detail = built if isinstance(built, tuple) else (built, None)
         return Measure(name, level, primitive.result_type, {}, {}, "", value, detail)
+
+    # -- entries whose words the ruleset does not know
+    def _unrecognised(self, name, level, body, path, types):
+        """`{of: hours, where: …, fields: [category, kind]}`: the words in those fields of the items that no
+        measure of this ruleset compares them with (its `where` filters, its credit tables), plus
+        any `known:` {field: [words] or a list parameter}. A field no measure constrains is not
+        checked. So an entry of category 校本培训 is named, not silently counted as nothing."""
+        if not isinstance(body, dict):
+            raise MeasureError("'unrecognised' needs of and fields", path)
+        self._reject_unknown(body, {"of", "where", "where_any", "fields", "known"}, path)
+        of, fields, members, preds, _ = self._predicate(level, body, path)
+        if members is not None or fields is None:
+            raise MeasureError("'unrecognised' reads entries of the record (e.g. of: hours)", path + ("of",))
+        wanted = body.get("fields")
+        if not isinstance(wanted, list) or not wanted or any(f not in fields or fields[f] != ex.STRING for f in wanted):
+            raise MeasureError(f"'fields' lists text fields of the items: "
+                               f"{', '.join(k for k, t in fields.items() if t == ex.STRING)}", path + ("fields",))
+        known = {f: set() for f in wanted}
+        for other_name, spec in self.specs.items():
+            if other_name == name or not isinstance(spec, dict) or spec.get("level") != level:
+                continue
+            for primitive, other in spec.items():
+                if isinstance(other, dict) and other.get("of", other.get("in")) == of:
+                    self._words_compared(other, known)
+        extra = body.get("known") or {}
+        if not isinstance(extra, dict) or any(f not in known for f in extra):
+            raise MeasureError("'known' maps a field of 'fields' to more words (a list or a list parameter)", path + ("known",))
+        for field_name, words in extra.items():
+            words = self.params.get(words, words) if isinstance(words, str) else words
+            if not isinstance(words, (list, tuple)):
+                raise MeasureError(f"'known.{field_name}' needs a list", path + ("known", field_name))
+            known[field_name] |= {normal_text(w) for w in words}
+        checks = tuple((attrgetter(f), frozenset(words)) for f, words in known.items() if words)
+        get_items, pred = attrgetter(of), self._combine(preds)
+
+        def value(record, member_results=None):
+            found = []
+            for item in get_items(record):
+                if pred is not None and not pred(item):
+                    continue
+                for get, words in checks:
+                    word = get(item)
+                    if word is not None and word not in words:
+                        found.append(word)
+            return tuple(dict.fromkeys(found))
+
+        def detail(record, member_results=None, found=None):
+            entries = [{"entry": i, "field": f, "value": getattr(item, f)}
+                       for i, item in enumerate(get_items(record)) if pred is None or pred(item) for f, words in known.items()
+                       if words and getattr(item, f) is not None and getattr(item, f) not in words]
+            return {"entries": entries, "known": {f: sorted(w) for f, w in known.items() if w}}
+        return Measure(name, level, ex.LIST, {}, {}, "", value, detail)
+
+    def _words_compared(self, body: dict, known: dict) -> None:
+        """The words a measure body compares with the given fields: filters and credit tables."""
+        filters = [body.get("where")] + list(body.get("where_any") or [])
+        for where in filters:
+            if not isinstance(where, dict):
+                continue
+            for field_name, condition in where.items():
+                if field_name not in known:
+                    continue
+                if isinstance(condition, dict):
+                    condition = [w for op, operand in condition.items() if op in ("in", "eq")
+                                 for w in (self.params.get(operand, operand) if isinstance(operand, str) and op == "in"
+                                           else operand if isinstance(operand, (list, tuple)) else [operand])]
+                for word in condition if isinstance(condition, (list, tuple)) else [condition]:
+                    if isinstance(word, str):
+                        known[field_name].add(normal_text(word))
+        by = body.get("by", "kind")
+        if by in known and isinstance(body.get("credit"), dict):
+            known[by] |= {normal_text(k) for k in body["credit"]}
 
     # -- ability points checked against a catalogue
     def _catalogue(self, name, level, body, path, types):
