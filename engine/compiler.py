@@ -143,6 +143,7 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
             measures[level].append(measure)
         member_types[level] = {m.name: m.type for m in measures[level]}
 
+    _present_measures(resolved, params, compiled_measures, measures)
     rules: dict[str, list[Rule]] = {level: [] for level in LEVELS}
     used: set[str] = set()
     # parameters are folded into the durable_rules conditions, so overridden values need their own names
@@ -450,7 +451,7 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
         if actual_tree is None:
             return None
     else:
-        actual_tree = _default_actual(require, params)
+        actual_tree = _default_actual(require, params, measures)
     gap_tree = None
     if "gap" in spec and not any("{gap}" in text for text in _texts([spec.get("remedy"), explain])):
         report("ruleset.unused_gap", f"rule '{rule_id}' defines gap but no explanation or remedy shows {{gap}}",
@@ -636,7 +637,42 @@ def _measure_side(node):
     return None, None
 
 
-def _default_actual(require, params):
+PRESENT_SUFFIX = "_present"
+_PRESENT_TITLE = {"zh": "已有的 ({})", "en": "Present ({})"}
+
+
+def _present_measures(resolved: Resolved, params: dict, compiled: dict, measures: dict) -> None:
+    """A rule `len(m) == 0` over a `missing` measure m is about what the record has: its actual is
+    the required items that are there (measure `m_present`, added here), never the list of what is
+    missing — that list is the explanation's and the remedy's."""
+    for spec in resolved.rules:
+        if "actual" in spec or not isinstance(spec.get("require"), str):
+            continue
+        try:
+            tree = _default_actual(ex.parse(spec["require"]), params)
+        except ex.ExpressionError:
+            continue  # reported when the rule compiles
+        missing = compiled.get(tree.name) if isinstance(tree, ex.Name) else None
+        name = tree.name + PRESENT_SUFFIX if missing is not None else None
+        if missing is None or missing.present is None or name in compiled or name in resolved.measures:
+            continue
+        title = {lang: _PRESENT_TITLE[lang].format(missing.title.get(lang, missing.name)) for lang in ("zh", "en")}
+        present = Measure(name, missing.level, ex.LIST, title, missing.unit, "missing",
+                          lambda record, members=None, f=missing.present: f(record, members), spec=missing.spec)
+        compiled[name] = present
+        level_measures = measures[missing.level]
+        level_measures.insert(level_measures.index(missing) + 1, present)
+
+
+def _default_actual(require, params, measures: dict | None = None):
+    """The measure a requirement is about; for `len(m) == 0` over a `missing` m, what is there (`m_present`)."""
+    found = _default_actual_of(require, params)
+    if measures is not None and isinstance(found, ex.Name) and found.name + PRESENT_SUFFIX in measures:
+        return ex.Name(found.name + PRESENT_SUFFIX)
+    return found
+
+
+def _default_actual_of(require, params):
     side, _ = _measure_side(require)
     if side is not None and not (isinstance(side, ex.Name) and side.name in params):
         return side.arg if isinstance(side, ex.Call) else side

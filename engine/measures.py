@@ -69,6 +69,7 @@ class Measure:
     reads: frozenset = frozenset()  # other measures an expr measure reads
     member_rules: frozenset = frozenset()  # rules of the member level a share or count refers to
     spec: dict = field(default_factory=dict)
+    present: Callable | None = None  # for `missing`: (record, members) -> the required items that are there
 
 
 def _field_type(annotation) -> str:
@@ -514,7 +515,11 @@ class Compiler:
 
             def not_listed(record, member_results=None):
                 return tuple(dict.fromkeys(i for i in required_of(record) if i not in allowed))
-            return Measure(name, level, ex.LIST, {}, {}, "", not_listed)  # the value itself lists what is missing
+
+            def listed(record, member_results=None):
+                return tuple(dict.fromkeys(i for i in required_of(record) if i in allowed))
+            # the value itself lists what is missing
+            return Measure(name, level, ex.LIST, {}, {}, "", not_listed, present=listed)
         of, fields, members, preds, _ = self._predicate(level, inner, path)
         if fields is None:
             key = lambda item: item  # noqa: E731
@@ -527,23 +532,30 @@ class Compiler:
         # members are results, read through their record: the inline equality is for plain items only
         eq_get, eq_wanted = _equality(inner) if members is None else (None, None)
 
-        def value(record, member_results=None):
+        def found(record, member_results):
             if eq_get is not None:
-                present = {key(i) for i in get_items(record, member_results) if eq_get(i) == eq_wanted}
-            else:
-                present = {key(i) for i in get_items(record, member_results) if pred is None or pred(i)}
+                return {key(i) for i in get_items(record, member_results) if eq_get(i) == eq_wanted}
+            return {key(i) for i in get_items(record, member_results) if pred is None or pred(i)}
+
+        def value(record, member_results=None):
             required = required_of(record)
             if not required:
                 return ()
-            return tuple(dict.fromkeys(i for i in required if i not in present))
+            there = found(record, member_results)
+            return tuple(dict.fromkeys(i for i in required if i not in there))
 
-        if isinstance(each, str) and each in own_lists:
-            return Measure(name, level, ex.LIST, {}, {}, "", value)  # required = the record's own list, shown there
+        def present(record, member_results=None):
+            """What the record has of the required items: the `actual` of a coverage rule."""
+            there = found(record, member_results)
+            return tuple(dict.fromkeys(i for i in required_of(record) if i in there))
+
+        if isinstance(each, str) and each in own_lists:  # required = the record's own list, shown there
+            return Measure(name, level, ex.LIST, {}, {}, "", value, present=present)
         required_items = list(dict.fromkeys(required_of(None)))
 
         def detail(record, member_results=None, missing=None):
             return {"required": required_items, "present": len(required_items) - len(missing or ())}
-        return Measure(name, level, ex.LIST, {}, {}, "", value, detail)
+        return Measure(name, level, ex.LIST, {}, {}, "", value, detail, present=present)
 
     # -- share of a group
     def _share(self, name, level, body, path, types):
