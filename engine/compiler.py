@@ -49,6 +49,7 @@ class Rule:
     templates: dict  # status (pass, fail, needs_review, not_applicable), remedy, expected: {zh: Template, en: Template}
     constants: dict
     actual_names: tuple = ()  # the measures the actual value is computed from
+    actual_label: dict | None = None  # for `m == 0` over a count of bad items: the count's own name, not "actual"
     gap_names: tuple = ()
 
     @property
@@ -212,7 +213,7 @@ def _declared_type(spec: dict, extensions) -> str:
     for name, primitive in extensions.primitives.items():
         if name in spec:
             return primitive.result_type
-    if "missing" in spec or "catalogue" in spec or "unrecognised" in spec:
+    if any(p in spec for p in ("missing", "catalogue", "unrecognised", "collect", "reductions")):
         return ex.LIST
     if "exists" in spec:
         return ex.BOOL
@@ -450,6 +451,8 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
         actual_tree, _ = _expression(resolved, rule_id, "actual", spec["actual"], types, report)
         if actual_tree is None:
             return None
+        if isinstance(actual_tree, ex.Name) and actual_tree.name + PRESENT_SUFFIX in measures:
+            actual_tree = ex.Name(actual_tree.name + PRESENT_SUFFIX)  # what the record has, not what it lacks
     else:
         actual_tree = _default_actual(require, params, measures)
     gap_tree = None
@@ -551,7 +554,21 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
         conditions=rule_conditions, properties=props, actual_fn=actual_fn, actual_unit=unit,
         expected_fn=expected_fn, expected_names=expected_names, gap_fn=gap_fn,
         templates=compiled_templates, constants=constants,
-        actual_names=measure_names(actual_tree), gap_names=measure_names(gap_tree))
+        actual_names=measure_names(actual_tree), gap_names=measure_names(gap_tree),
+        actual_label=_count_of_bad_items(require, spec, measures))
+
+
+def _count_of_bad_items(require, spec: dict, measures: dict) -> dict | None:
+    """`m == 0` over a count: a tally of things that should not be there (格式不符的总结). Its value is
+    labelled by the count's title ("格式不符的总结: 1份"), not as an "actual" to hold against "= 0"."""
+    if "actual" in spec or not isinstance(require, ex.Compare) or require.op != "==":
+        return None
+    sides = (require.left, require.right)
+    zero = [s for s in sides if isinstance(s, ex.Const) and s.value == 0 and s.type == ex.NUMBER]
+    named = [s for s in sides if isinstance(s, ex.Name) and s.name in measures]
+    if not zero or not named or measures[named[0].name].primitive != "count":
+        return None
+    return dict(measures[named[0].name].title)
 
 
 def _renamed(condition, names: dict):
@@ -642,14 +659,15 @@ _PRESENT_TITLE = {"zh": "已有的 ({})", "en": "Present ({})"}
 
 
 def _present_measures(resolved: Resolved, params: dict, compiled: dict, measures: dict) -> None:
-    """A rule `len(m) == 0` over a `missing` measure m is about what the record has: its actual is
-    the required items that are there (measure `m_present`, added here), never the list of what is
-    missing — that list is the explanation's and the remedy's."""
+    """A rule `len(m) == 0` over a `missing` measure m (or `actual: m`) is about what the record has:
+    its actual is the required items that are there (measure `m_present`, added here), never the
+    list of what is missing — that list is the explanation's and the remedy's."""
     for spec in resolved.rules:
-        if "actual" in spec or not isinstance(spec.get("require"), str):
+        text = spec.get("actual", spec.get("require"))
+        if not isinstance(text, str):
             continue
         try:
-            tree = _default_actual(ex.parse(spec["require"]), params)
+            tree = ex.parse(text) if "actual" in spec else _default_actual(ex.parse(text), params)
         except ex.ExpressionError:
             continue  # reported when the rule compiles
         missing = compiled.get(tree.name) if isinstance(tree, ex.Name) else None

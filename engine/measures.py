@@ -32,7 +32,7 @@ COLLECTIONS: dict[str, dict[str, Any]] = {
 RECORD_MODEL = {"teacher": Teacher, "school": School, "region": Region}
 MEMBER_LEVEL = {"school": "teacher", "region": "school"}
 PRIMITIVES = ("count", "distinct_count", "exists", "sum", "missing", "share", "date", "field", "expr", "catalogue",
-              "unrecognised")
+              "unrecognised", "collect", "reductions")
 FILTER_OPS = ("in", "not_in", "eq", "ne", "gt", "ge", "lt", "le", "present", "contains_all", "lacks_any")
 
 
@@ -686,6 +686,47 @@ class Compiler:
             raise MeasureError(f"{primitive.name} ({primitive.plugin or 'plugin'}): {exc}", path) from None
         value, detail = built if isinstance(built, tuple) else (built, None)
         return Measure(name, level, primitive.result_type, {}, {}, "", value, detail)
+
+    # -- naming the things counted
+    def _collect(self, name, level, body, path, types):
+        """`{of: artefacts, where: …, field: file_name}`: that field of the matching items, in order,
+        each once — so an explanation names the files (`B1提升总结.ppt`), not only how many."""
+        of, fields, members, preds, allowed = self._predicate(level, body, path)
+        allowed.add("field")
+        self._reject_unknown(body, allowed, path)
+        wanted = body.get("field")
+        if fields is None:
+            get = lambda item: item  # noqa: E731
+        elif members is not None and wanted in fields:
+            get = attrgetter("record." + wanted)
+        elif members is None and wanted in fields and fields[wanted] in (ex.STRING, ex.NUMBER, ex.DATE):
+            get = attrgetter(wanted)
+        else:
+            raise MeasureError(f"'field' names a plain field of the items: {', '.join(fields or ())}", path + ("field",),
+                               ex.suggest(str(wanted), fields or {}))
+        items, pred = self._items(of, members), self._combine(preds)
+
+        def value(record, member_results=None):
+            found = (get(i) for i in items(record, member_results) if pred is None or pred(i))
+            return tuple(dict.fromkeys(v for v in found if v is not None))
+        return Measure(name, level, ex.LIST, {}, {}, "", value)
+
+    def _reductions(self, name, level, body, path, types):
+        """`{of: school_based_hours}`: the entries a `sum` measure credited less than reported, as
+        `线下活动 12→10` — why the hours recorded are fewer than the hours reported."""
+        other = body.get("of") if isinstance(body, dict) else None
+        spec = self.specs.get(other) if isinstance(other, str) else None
+        if not isinstance(spec, dict) or "sum" not in spec or spec.get("level") != level:
+            raise MeasureError(f"'reductions' needs 'of': a sum measure of the {level}", path + ("of",),
+                               ex.suggest(str(other), [n for n, s in self.specs.items() if isinstance(s, dict) and "sum" in s]))
+        self._reject_unknown(body, {"of"}, path)
+        summed = self._sum(other, level, spec["sum"], ("sum",), types)
+
+        def value(record, member_results=None):
+            entries = summed.detail(record)["entries"]
+            return tuple(dict.fromkeys(f"{e['kind']} {ex.format_value(e['reported'])}→{ex.format_value(e['credited'])}"
+                                       for e in entries if e["credited"] < e["reported"]))
+        return Measure(name, level, ex.LIST, {}, {}, "", value)
 
     # -- entries whose words the ruleset does not know
     def _unrecognised(self, name, level, body, path, types):
