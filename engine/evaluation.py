@@ -68,11 +68,13 @@ def status_from(rule: Rule, held: set | frozenset) -> str:
 class _Wording:
     """One rule's outcomes, worded from its compiled templates and remembered by the values shown."""
 
-    __slots__ = ("rule", "names", "cache", "constant_words")
+    __slots__ = ("rule", "names", "keys", "cache", "constant_words", "computed")
 
-    def __init__(self, rule: Rule):
+    def __init__(self, rule: Rule, computed: frozenset):
         self.rule = rule
+        self.computed = computed  # the names every record's values hold
         self.names: dict[str, tuple] = {}
+        self.keys: dict[str, Any] = {}  # status -> values -> the values this status's wording shows
         self.cache: dict = {}
         self.constant_words = {lang: {n: ex.format_value(v, lang) for n, v in rule.constants.items()} for lang in LANGS}
 
@@ -88,13 +90,21 @@ class _Wording:
                 shown += [n for lang in LANGS for n in template[lang].names if n in rule.inputs]
         names = tuple(dict.fromkeys(shown))
         self.names[status] = names
+        if not names:
+            self.keys[status] = lambda values: status
+        elif set(names) <= self.computed:
+            read = itemgetter(*names)
+            self.keys[status] = lambda values: (status, read(values))
+        else:  # a rule that never applies may name measures nobody computes
+            self.keys[status] = lambda values: (status, *[values.get(n) for n in names])
         return names
 
     def outcome(self, status: str, values: dict) -> Outcome:
-        names = self.names.get(status)
-        if names is None:
-            names = self._names(status)
-        key = (status, *[values.get(n) for n in names])
+        key_of = self.keys.get(status)
+        if key_of is None:
+            self._names(status)
+            key_of = self.keys[status]
+        key = key_of(values)
         found = self.cache.get(key)
         if found is None:
             found = self._word(status, values)
@@ -143,7 +153,8 @@ class _Level:
         self.measures = tuple((m.name, m.value, m.primitive == "expr") for m in ruleset.measures[level])
         self.rules = tuple(ruleset.rules[level])
         self.required = tuple(r.severity == "required" for r in self.rules)
-        self.wordings = tuple(_Wording(r) for r in self.rules)
+        computed = frozenset(["as_of"] + [m.name for m in ruleset.measures[level]])
+        self.wordings = tuple(_Wording(r, computed) for r in self.rules)
         self.matcher = ruleset.matchers.get(level)
         properties: dict = {}
         for rule in self.rules:

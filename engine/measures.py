@@ -289,6 +289,25 @@ class Compiler:
             if key not in allowed:
                 raise MeasureError(f"unknown field '{key}'", path + (key,), ex.suggest(str(key), allowed))
 
+    def _leading_equality(self, level: str, of: str, body: dict, path: tuple):
+        """(getter, value, predicate of the other conditions) when `where` starts with a plain
+        `field: value` on ledger items: most items fail it, so it is checked inline first."""
+        where = body.get("where")
+        if not isinstance(where, dict) or not where:
+            return None
+        (field_name, wanted), *others = where.items()
+        if isinstance(wanted, (dict, list)) or str(field_name).startswith("counts."):
+            return None
+        _, fields, members = self._collection(level, {"of": of}, path)
+        if fields is None or members is not None or field_name not in fields:
+            return None
+        rest = []
+        if others:
+            rest.append(compile_filter(dict(others), fields, self.params, path + ("where",)))
+        if "where_any" in body:
+            rest.append(compile_any_filter(body["where_any"], fields, self.params, path + ("where_any",)))
+        return attrgetter(str(field_name)), wanted, all_of(rest)
+
     def _items(self, of: str, members: Any):
         """Getter for the collection: record attribute, or the member results handed in."""
         if members is not None:
@@ -321,6 +340,16 @@ class Compiler:
 
             def value(record, member_results=None):  # map/count run in C: the common case, fast
                 return list(map(get_field, get(record))).count(wanted)
+        elif self._leading_equality(level, of, body, path) is not None:
+            get = attrgetter(of)
+            get_field, wanted, rest = self._leading_equality(level, of, body, path)
+
+            def value(record, member_results=None):  # the equality inline, the rest only for items it keeps
+                n = 0
+                for item in get(record):
+                    if get_field(item) == wanted and (rest is None or rest(item)):
+                        n += 1
+                return n
         else:
             get = attrgetter(of)
 
@@ -439,6 +468,9 @@ class Compiler:
                     total += get_value(item)
             return canonical(total if cap is None or total <= cap else cap)
 
+        # an entry's line depends on its place, kind and reported hours only: one read-only dict each
+        lines: dict = {}
+
         def detail(record, member_results=None, value=None):
             entries = []
             total = 0
@@ -449,14 +481,19 @@ class Compiler:
                 elif pred is not None and not pred(item):
                     continue
                 kind, reported = get_kind(item), get_value(item)
-                amount = fixed.get(kind)
-                if amount is not None:
-                    how = "fixed"
-                else:
-                    amount, how = credited(item)
-                total += amount
-                entries.append({"entry": index, "kind": kind, "reported": reported, "credited": amount, "how": how})
-            out = {"entries": entries, "total_before_cap": total}
+                found = lines.get((index, kind, reported))
+                if found is None:
+                    amount = fixed.get(kind)
+                    if amount is not None:
+                        how = "fixed"
+                    else:
+                        amount, how = credited(item)
+                    found = ({"entry": index, "kind": kind, "reported": reported, "credited": amount, "how": how}, amount)
+                    if len(lines) < 65536:
+                        lines[(index, kind, reported)] = found
+                total += found[1]
+                entries.append(found[0])
+            out = {"entries": entries, "total_before_cap": canonical(total)}
             if cap is not None:
                 out["cap"] = cap
                 out["cap_applied"] = total > cap
@@ -704,5 +741,5 @@ class Compiler:
 
         def detail(record, member_results=None, found=None):
             return {"catalogue": catalogue.namespace, "complete": catalogue.complete,
-                    "codes": {code: classify(code) for code in found or ()}}
+                    "codes": {code: kind_of(code) for code in found or ()}}
         return Measure(name, level, ex.LIST, {}, {}, "", value, detail)
