@@ -22,13 +22,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from .compiler import CompiledRuleset, compile_ruleset
+from kaohe.engine import (CompiledRuleset, Dataset, Evaluation, Evaluator, KaoheError, Resolved, Result, compile_ruleset,
+                          content_hash, format_value, parse_date, suggest)
+
 from .diff import ParameterChange, diff, resolve_path
-from .errors import KaoheError
-from .evaluation import Evaluation, Evaluator, _Result
-from .expressions import format_value, suggest
-from .language import Resolved, content_hash, parse_date
-from .records import Dataset
 
 class SimulationError(KaoheError):
     code = "simulate.invalid"
@@ -406,11 +403,11 @@ def run(registry, ruleset_id: str, dataset: Dataset, as_of: dt.date, assignments
     return simulate(baseline, changed, dataset, as_of)
 
 
-def _statuses(result: _Result) -> dict[str, str]:
+def _statuses(result: Result) -> dict[str, str]:
     return {rule.id: outcome.status for rule, outcome in zip(result.rules, result.outcomes)}
 
 
-def _rule_changes(old: _Result, new: _Result, impacts: dict[str, RuleImpact]) -> list[StatusChange]:
+def _rule_changes(old: Result, new: Result, impacts: dict[str, RuleImpact]) -> list[StatusChange]:
     before, after = _statuses(old), _statuses(new)
     changes = []
     for rule_id in list(before) + [r for r in after if r not in before]:

@@ -23,10 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from . import expressions as ex
-from .compiler import CompiledRuleset, Rule
-from .evaluation import Evaluation, SchoolResult
-from .explain import format_value
+from kaohe.engine import CompiledRuleset, Evaluation, Rule, SchoolResult, format_value
+from kaohe.engine import expressions as ex
 
 SHARE_MEASURE = "qualified_share"
 MAX_SHEET_TITLE = 31
