@@ -43,10 +43,7 @@ import peers  # noqa: E402
 import workload  # noqa: E402
 from reference_guangdong import make_reference  # noqa: E402
 
-from kaohe.engine import explain  # noqa: E402
-from kaohe.engine.compiler import compile_ruleset  # noqa: E402
-from kaohe.engine.evaluation import Evaluator  # noqa: E402
-from kaohe.engine.records import Teacher  # noqa: E402
+from kaohe.engine import Evaluator, Teacher, compile_ruleset, explain  # noqa: E402
 from kaohe.plugins.manager import build_registry  # noqa: E402
 
 AS_OF = dt.date(2022, 12, 31)
