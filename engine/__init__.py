@@ -35,7 +35,7 @@ _SURFACE = {
     "record_problems": "inputs",
     # evaluating
     "Evaluation": "evaluation", "Evaluator": "evaluation", "RegionResult": "evaluation",
-    "Result": "evaluation", "SchoolResult": "evaluation", "TeacherResult": "evaluation",
+    "Result": "evaluation", "SchoolResult": "evaluation", "TeacherResult": "evaluation", "schools_in": "evaluation",
     # errors, with stable codes
     "ConfigError": "errors", "Diagnostic": "errors", "InputFormatError": "errors", "KaoheError": "errors",
     "Location": "errors", "NoRevisionInForce": "errors", "RecordError": "errors",

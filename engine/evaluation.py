@@ -381,6 +381,22 @@ class Evaluator:
                     return dict(decisions)
         raise KeyError(rule_id)
 
+    @property
+    def judges_regions(self) -> bool:
+        return bool(self.ruleset.rules["region"])
+
+    def school_state(self, result: SchoolResult) -> tuple:
+        """What a region's rules read of a school result, small and picklable: the school record
+        without its teachers, its verdict, measure values and rule statuses (batch carries these
+        from its workers to the second pass that judges regions)."""
+        return (result.record.model_copy(update={"teachers": []}), result.verdict, result.values, result.statuses,
+                len(result.members))
+
+    def school_from_state(self, state: tuple) -> SchoolResult:
+        """A school result back from `school_state`, without its teachers' results."""
+        record, verdict, values, statuses, _ = state
+        return SchoolResult(record, verdict, values, statuses, self.ruleset, (), self._levels["school"])
+
     def teacher(self, teacher: Teacher, as_of: dt.date, school: School | None = None) -> TeacherResult:
         """A teacher's measures may read their school's fields (`field: school.is_pilot`); alone, those are empty."""
         plan = self._levels["teacher"]
