@@ -22,8 +22,7 @@ _SURFACE = {
     # expressions: values as policy staff read them, did-you-mean
     "format_value": "expressions", "suggest": "expressions",
     # compiling
-    "CompiledRuleset": "compiler", "Rule": "compiler", "compile_ruleset": "compiler",
-    "render_title": "compiler",
+    "CompiledRuleset": "compiler", "compile_ruleset": "compiler", "Rule": "rules", "render_title": "rules",
     # extensions a plugin brings
     "Catalogue": "extensions", "Primitive": "extensions", "read_catalogue": "extensions",
     # the registry of compiled revisions
