@@ -20,8 +20,8 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
-from kaohe.engine import (BOOL_WORDS, LIST_COLUMNS, School, Teacher, dumps, explain, identity_problems,
-                          mask_id_card, record_problems)
+from kaohe.engine import (BOOL_WORDS, LIST_COLUMNS, Region, School, Teacher, dumps, explain, identity_problems,
+                          mask_id_card, record_problems, schools_in)
 from .formats import ROW, SCHOOL, TEACHER, error_entry
 
 
@@ -106,6 +106,8 @@ def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
     parquet = job.output == "parquet"
     out: list = []
     tallies = []
+    states = []  # what regions are judged on, when the ruleset has region rules
+    carry = evaluator.judges_regions
     errors = list(chunk.errors)
     teachers = not_evaluated = 0
     for key, items in chunk.groups:
@@ -117,6 +119,8 @@ def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
         result = evaluator.school(school, as_of)
         teachers += len(result.members)
         tallies.append(tally_of(result))
+        if carry:
+            states.append(evaluator.school_state(result))
         if parquet:
             out.extend(verdict_rows(result))
         else:
@@ -124,7 +128,36 @@ def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
     if not parquet:
         out = b"\n".join(out) + b"\n" if out else b""
     errors.sort(key=lambda e: (e["file"], e["line"]))
-    return chunk.number, out, tallies, errors, teachers, not_evaluated
+    return chunk.number, out, tallies, errors, teachers, not_evaluated, states
+
+
+def evaluate_regions(records: list, states: list, names: tuple, job: Job) -> tuple[list, list, list]:
+    """The second pass: each region record judged on the results of the schools in it (a county's
+    schools, a city's, a province's). → (output lines or rows, summary entries, errors), in input
+    order, so the output is the same whatever the number of workers."""
+    if job.key() not in _STATES:
+        init(job)
+    job, evaluator = _STATES[job.key()]
+    schools = [evaluator.school_from_state(state) for state in states] if records else []
+    out, entries, errors = [], [], []
+    for line, raw, src in records:
+        try:
+            region = Region.model_validate_json(raw)
+        except ValidationError as exc:
+            data = _loads(raw)
+            ident = data.get("id") if isinstance(data, dict) else None
+            label = f"region {mask_id_card(str(ident))}"
+            errors.append(error_entry(names[src], line, "record.invalid",
+                                      record_problems(exc, lambda loc: (label, ".".join(str(p) for p in loc))),
+                                      record_id=ident))
+            continue
+        result = evaluator.region(region, list(schools_in(region, schools)), job.as_of)
+        entries.append({"id": region.id, "level": region.level, "verdict": result.verdict,
+                        "schools": len(result.members), "schools_passing": sum(s.verdict == "pass" for s in result.members),
+                        "failed_rules": [rule.id for rule, _ in result.failed()]})
+        if job.output != "parquet":
+            out.append(dumps(explain.region_dict(result, job.lang, job.detail)) + b"\n")
+    return out, entries, errors
 
 
 def tally_of(result) -> tuple:

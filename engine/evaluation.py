@@ -68,11 +68,15 @@ def status_from(rule: Rule, held: set | frozenset) -> str:
 class _Wording:
     """One rule's outcomes, worded from its compiled templates and remembered by the values shown."""
 
-    __slots__ = ("rule", "names", "cache", "constant_words")
+    __slots__ = ("rule", "names", "keys", "cache", "constant_words", "computed", "compared", "by_key")
 
-    def __init__(self, rule: Rule):
+    def __init__(self, rule: Rule, computed: frozenset, compared: frozenset):
         self.rule = rule
+        self.computed = computed  # the names every record's values hold
+        self.compared = compared  # the names whose values are part of the level's fact key as they are
+        self.by_key: dict[str, bool] = {}  # status -> its wording shows only values of the fact key
         self.names: dict[str, tuple] = {}
+        self.keys: dict[str, Any] = {}  # status -> values -> the values this status's wording shows
         self.cache: dict = {}
         self.constant_words = {lang: {n: ex.format_value(v, lang) for n, v in rule.constants.items()} for lang in LANGS}
 
@@ -88,13 +92,22 @@ class _Wording:
                 shown += [n for lang in LANGS for n in template[lang].names if n in rule.inputs]
         names = tuple(dict.fromkeys(shown))
         self.names[status] = names
+        self.by_key[status] = set(names) <= self.compared
+        if not names:
+            self.keys[status] = lambda values: status
+        elif set(names) <= self.computed:
+            read = itemgetter(*names)
+            self.keys[status] = lambda values: (status, read(values))
+        else:  # a rule that never applies may name measures nobody computes
+            self.keys[status] = lambda values: (status, *[values.get(n) for n in names])
         return names
 
     def outcome(self, status: str, values: dict) -> Outcome:
-        names = self.names.get(status)
-        if names is None:
-            names = self._names(status)
-        key = (status, *[values.get(n) for n in names])
+        key_of = self.keys.get(status)
+        if key_of is None:
+            self._names(status)
+            key_of = self.keys[status]
+        key = key_of(values)
         found = self.cache.get(key)
         if found is None:
             found = self._word(status, values)
@@ -143,11 +156,13 @@ class _Level:
         self.measures = tuple((m.name, m.value, m.primitive == "expr") for m in ruleset.measures[level])
         self.rules = tuple(ruleset.rules[level])
         self.required = tuple(r.severity == "required" for r in self.rules)
-        self.wordings = tuple(_Wording(r) for r in self.rules)
         self.matcher = ruleset.matchers.get(level)
         properties: dict = {}
         for rule in self.rules:
             properties.update(rule.properties)
+        computed = frozenset(["as_of"] + [m.name for m in ruleset.measures[level]])
+        compared = frozenset(p[2:] for p in properties if p.startswith("v_"))
+        self.wordings = tuple(_Wording(r, computed, compared) for r in self.rules)
         # plain measure values are read in one go; computed operands (len(x), arithmetic) one by one
         plain = sorted(p for p in properties if p.startswith("v_"))
         computed = sorted(p for p in properties if not p.startswith("v_"))
@@ -163,7 +178,8 @@ class _Level:
         self.projections = tuple(
             None if rule.never_applies else _projection([position[p] for p in rule.key_properties]) for rule in self.rules)
         self.decisions = tuple({} for _ in self.rules)  # per rule: its part of the key -> status
-        self.memo: dict = {}  # fact key -> (verdict, statuses)
+        # fact key -> (verdict, statuses, outcomes worded from the key's values alone, filled on first use)
+        self.memo: dict = {}
         self.stats = {"records": 0, "record_hits": 0, "rule_lookups": 0, "rule_hits": 0, "decided": 0}
 
     def values(self, record, members, as_of) -> dict:
@@ -173,7 +189,8 @@ class _Level:
         return values
 
     def judge(self, items: list, as_of: dt.date) -> list[tuple]:
-        """[(record, members)] → [(verdict, values, statuses)], deciding what was not seen before together."""
+        """[(record, members)] → [(verdict, values, statuses, shared outcomes)], deciding what was not
+        seen before together."""
         memo, key_of = self.memo, self.key_of
         out = []
         missing: dict = {}
@@ -188,7 +205,7 @@ class _Level:
         stats["records"] += len(items)
         if not missing:
             stats["record_hits"] += len(items)
-            return [(found[0], values, found[1]) for _, values, found in out]
+            return [(found[0], values, found[1], found[2]) for _, values, found in out]
         decided = self._resolve(missing)
         judged = []
         for key, values, found in out:
@@ -196,7 +213,7 @@ class _Level:
                 found = decided[key]
             else:
                 stats["record_hits"] += 1
-            judged.append((found[0], values, found[1]))
+            judged.append((found[0], values, found[1], found[2]))
         return judged
 
     def _resolve(self, missing: dict) -> dict:
@@ -238,7 +255,7 @@ class _Level:
         return results
 
     def _remember(self, key, statuses: tuple) -> tuple:
-        found = (level_verdict(statuses, self.required), statuses)
+        found = (level_verdict(statuses, self.required), statuses, [None] * len(statuses))
         if len(self.memo) >= MEMO_LIMIT:
             self.memo.clear()
         self.memo[key] = found
@@ -253,8 +270,21 @@ class _Level:
             fact[prop] = value.toordinal() if isinstance(value, dt.date) else value
         return fact
 
-    def outcomes(self, statuses: tuple, values: dict) -> tuple:
-        return tuple([w.outcome(s, values) for w, s in zip(self.wordings, statuses)])
+    def outcomes(self, statuses: tuple, values: dict, shared: list | None = None) -> tuple:
+        if shared is None:
+            return tuple([w.outcome(s, values) for w, s in zip(self.wordings, statuses)])
+        return tuple([shared[i] or self.outcome(i, statuses[i], values, shared) for i in range(len(statuses))])
+
+    def outcome(self, index: int, status: str, values: dict, shared: list | None = None) -> Outcome:
+        """Rule `index`'s outcome; kept with the record's memo entry when its wording shows only
+        values of the fact key (every record with that key words it the same)."""
+        if shared is not None and shared[index] is not None:
+            return shared[index]
+        wording = self.wordings[index]
+        found = wording.outcome(status, values)
+        if shared is not None and wording.by_key[status]:
+            shared[index] = found
+        return found
 
 
 def _projection(positions: list):
@@ -264,12 +294,13 @@ def _projection(positions: list):
 
 
 class _Result:
-    __slots__ = ("record", "verdict", "values", "statuses", "ruleset", "members", "_level", "_outcomes")
+    __slots__ = ("record", "verdict", "values", "statuses", "ruleset", "members", "_level", "_outcomes", "_shared")
     level = ""
 
-    def __init__(self, record, verdict, values, statuses, ruleset, members=(), plan: _Level | None = None):
+    def __init__(self, record, verdict, values, statuses, ruleset, members=(), plan: _Level | None = None,
+                 shared: list | None = None):
         self.record, self.verdict, self.values, self.statuses = record, verdict, values, statuses
-        self.ruleset, self.members, self._level, self._outcomes = ruleset, members, plan, None
+        self.ruleset, self.members, self._level, self._outcomes, self._shared = ruleset, members, plan, None, shared
 
     @property
     def measures(self) -> dict:
@@ -283,13 +314,13 @@ class _Result:
     def outcomes(self) -> tuple:
         """Every rule's outcome with its wording, filled on first use (a verdict needs none)."""
         if self._outcomes is None:
-            self._outcomes = self._level.outcomes(self.statuses, self.values)
+            self._outcomes = self._level.outcomes(self.statuses, self.values, self._shared)
         return self._outcomes
 
     def outcome(self, index: int) -> Outcome:
         if self._outcomes is not None:
             return self._outcomes[index]
-        return self._level.wordings[index].outcome(self.statuses[index], self.values)
+        return self._level.outcome(index, self.statuses[index], self.values, self._shared)
 
     def _index(self, rule_id: str) -> int:
         for index, rule in enumerate(self.rules):
@@ -371,12 +402,28 @@ class Evaluator:
                     return dict(decisions)
         raise KeyError(rule_id)
 
+    @property
+    def judges_regions(self) -> bool:
+        return bool(self.ruleset.rules["region"])
+
+    def school_state(self, result: SchoolResult) -> tuple:
+        """What a region's rules read of a school result, small and picklable: the school record
+        without its teachers, its verdict, measure values and rule statuses (batch carries these
+        from its workers to the second pass that judges regions)."""
+        return (result.record.model_copy(update={"teachers": []}), result.verdict, result.values, result.statuses,
+                len(result.members))
+
+    def school_from_state(self, state: tuple) -> SchoolResult:
+        """A school result back from `school_state`, without its teachers' results."""
+        record, verdict, values, statuses, _ = state
+        return SchoolResult(record, verdict, values, statuses, self.ruleset, (), self._levels["school"])
+
     def teacher(self, teacher: Teacher, as_of: dt.date, school: School | None = None) -> TeacherResult:
         """A teacher's measures may read their school's fields (`field: school.is_pilot`); alone, those are empty."""
         plan = self._levels["teacher"]
         teacher = with_codes_read(teacher, self._catalogue)
-        (verdict, values, statuses), = plan.judge([(teacher, school)], as_of)
-        return TeacherResult(teacher, verdict, values, statuses, self.ruleset, (), plan)
+        (verdict, values, statuses, shared), = plan.judge([(teacher, school)], as_of)
+        return TeacherResult(teacher, verdict, values, statuses, self.ruleset, (), plan, shared)
 
     def teachers(self, teachers: Iterable[Teacher], as_of: dt.date, school: School | None = None) -> list[TeacherResult]:
         """Many teachers at once: what was not seen before goes to durable_rules in one session."""
@@ -385,20 +432,20 @@ class Evaluator:
         plan = self._levels["teacher"]
         judged = plan.judge([(t, school) for t in teachers], as_of)
         ruleset = self.ruleset
-        return [TeacherResult(t, verdict, values, statuses, ruleset, (), plan)
-                for t, (verdict, values, statuses) in zip(teachers, judged)]
+        return [TeacherResult(t, verdict, values, statuses, ruleset, (), plan, shared)
+                for t, (verdict, values, statuses, shared) in zip(teachers, judged)]
 
     def school(self, school: School, as_of: dt.date, teachers: list[TeacherResult] | None = None) -> SchoolResult:
         if teachers is None:
             teachers = self.teachers(school.teachers, as_of, school)
         plan = self._levels["school"]
-        (verdict, values, statuses), = plan.judge([(school, teachers)], as_of)
-        return SchoolResult(school, verdict, values, statuses, self.ruleset, teachers, plan)
+        (verdict, values, statuses, shared), = plan.judge([(school, teachers)], as_of)
+        return SchoolResult(school, verdict, values, statuses, self.ruleset, teachers, plan, shared)
 
     def region(self, region: Region, schools: list[SchoolResult], as_of: dt.date) -> RegionResult:
         plan = self._levels["region"]
-        (verdict, values, statuses), = plan.judge([(region, schools)], as_of)
-        return RegionResult(region, verdict, values, statuses, self.ruleset, schools, plan)
+        (verdict, values, statuses, shared), = plan.judge([(region, schools)], as_of)
+        return RegionResult(region, verdict, values, statuses, self.ruleset, schools, plan, shared)
 
     def dataset(self, dataset: Dataset, as_of: dt.date) -> Evaluation:
         schools = [self.school(s, as_of) for s in dataset.schools]

@@ -24,16 +24,17 @@ def language(code: str | None) -> str:
 
 
 _ENTRY_LIMIT = 1 << 16
-_entries: dict = {}  # (id(outcome), lang) -> (outcome, entry): the outcome kept alive so its id stays its own
+# lang -> outcome -> entry. Outcomes compare and hash by identity, and a key keeps its outcome alive.
+_entries: dict[str, dict] = {"zh": {}, "en": {}}
 
 
 def rule_entry(rule: Rule, outcome: Outcome, lang: str) -> dict:
     """A rule's JSON entry. Outcomes are shared by every record that shows the same values, so each
     (outcome, language) is built once and reused: treat the entry as read-only."""
-    key = (id(outcome), lang)
-    found = _entries.get(key)
-    if found is not None and found[0] is outcome:
-        return found[1]
+    cache = _entries[lang]
+    entry = cache.get(outcome)
+    if entry is not None:
+        return entry
     entry = {
         "id": rule.id,
         "title": rule.title[lang],
@@ -46,9 +47,9 @@ def rule_entry(rule: Rule, outcome: Outcome, lang: str) -> dict:
         "remedy": outcome.remedy[lang] if outcome.remedy else None,
         "citation": rule.citation,
     }
-    if len(_entries) >= _ENTRY_LIMIT:
-        _entries.clear()
-    _entries[key] = (outcome, entry)
+    if len(cache) >= _ENTRY_LIMIT:
+        cache.clear()
+    cache[outcome] = entry
     return entry
 
 

@@ -10,6 +10,10 @@ That matters: rules are registered with durable_rules under a name that includes
 a second compilation of the same revision reuses the first one's registered conditions. Compiling
 the baseline's revision with other parameter values would therefore silently decide with the
 baseline's thresholds.
+
+One module of some 600 lines, on purpose: reading a typed override, applying it, evaluating both
+revisions and tallying the changes by rule, county and school are the steps of one computation
+that policy staff see as one command, and each step is only used by the next.
 """
 
 from __future__ import annotations
