@@ -142,7 +142,7 @@ class RuleOutcome(_Open):
     id: str
     title: str
     severity: Literal["required", "advisory"]
-    status: Literal["pass", "fail", "not_applicable"]
+    status: Literal["pass", "fail", "needs_review", "not_applicable"]
     actual: Any = None
     actual_text: str
     expected: str
@@ -160,7 +160,7 @@ class MeasureValue(_Open):
 class TeacherVerdict(_Open):
     id: str
     school_id: str
-    verdict: Literal["pass", "fail"]
+    verdict: Literal["pass", "fail", "needs_review"]
     verdict_text: str
     rules: Optional[list[RuleOutcome]] = Field(default=None, description="detail=full")
     measures: Optional[dict[str, MeasureValue]] = Field(default=None, description="detail=full")
@@ -170,7 +170,7 @@ class TeacherVerdict(_Open):
 class SchoolVerdict(_Open):
     id: str
     name: Optional[str] = None
-    verdict: Literal["pass", "fail"]
+    verdict: Literal["pass", "fail", "needs_review"]
     verdict_text: str
     teacher_count: int
     teachers_passing: int
@@ -186,7 +186,7 @@ class RegionVerdict(_Open):
     id: str
     level: Literal["county", "city", "province"]
     name: Optional[str] = None
-    verdict: Literal["pass", "fail"]
+    verdict: Literal["pass", "fail", "needs_review"]
     verdict_text: str
     schools: list[str]
     schools_passing: int
