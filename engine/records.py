@@ -59,16 +59,26 @@ def read_code(code: str, namespace: str | None) -> str:
 
 
 def _bare(code) -> bool:
-    return isinstance(code, str) and ":" not in code
+    return code is not None and ":" not in code
+
+
+def _has_bare_code(teacher: "Teacher") -> bool:
+    for code in teacher.ability_points:
+        if ":" not in code:
+            return True
+    for item in teacher.artefacts:
+        if item.point is not None and ":" not in item.point:
+            return True
+    for item in teacher.assessments:
+        if item.point is not None and ":" not in item.point:
+            return True
+    return False
 
 
 def with_codes_read(teacher: "Teacher", namespace: str | None) -> "Teacher":
     """The teacher with every ability-point code (chosen points, the point of a file or of an
     assessment) read in the ruleset's catalogue; the same object when there is nothing to read."""
-    if namespace is None:
-        return teacher
-    items = [*teacher.artefacts, *teacher.assessments]
-    if not any(_bare(p) for p in teacher.ability_points) and not any(_bare(i.point) for i in items):
+    if namespace is None or not _has_bare_code(teacher):
         return teacher
     update: dict = {"ability_points": [read_code(p, namespace) for p in teacher.ability_points]}
     for name in ("artefacts", "assessments"):
