@@ -1,6 +1,6 @@
 """Per-teacher cost of kaohe against a hand-written function and two peer engines, in one process.
 
-    python bench/engine_bench.py --teachers 100000
+    pip install -e ".[bench]"; python bench/engine_bench.py --teachers 50000 --repeat 2
     python bench/engine_bench.py --teachers 20000 --workloads realistic --repeat 1
 
 Three workloads of Guangdong teachers, each validated once (pydantic, not timed):
