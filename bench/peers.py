@@ -100,4 +100,15 @@ def _recorder(fired: set, rule_id: str):
 
 
 def teacher_json(teacher) -> dict:
-    return json.loads(teacher.model_dump_json())
+    """The record as ZEN reads it. ZEN has no distinct(): a point written twice, bare and with its
+    prefix (B1, GD:B1), is given once, as the graph assumes (the graph reads bare codes itself)."""
+    data = json.loads(teacher.model_dump_json())
+    seen: set = set()
+    points = []
+    for code in data.get("ability_points", []):
+        read = code if ":" in code else "GD:" + code
+        if read not in seen:
+            seen.add(read)
+            points.append(code)
+    data["ability_points"] = points
+    return data
