@@ -24,6 +24,7 @@ compare is the evaluator's business (`kaohe.engine.evaluation`).
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import threading
 from dataclasses import dataclass, field
@@ -169,6 +170,18 @@ class LevelMatcher:
                     raise RuntimeError(f"durable_rules processed {seen} of {len(facts)} facts for {part.name}")
             self._fired.clear()
         return out
+
+
+def readable_float(value: float) -> float:
+    """durable_rules' JSON reader fails (error 204) on a number in exponent form without a decimal
+    point, which is how Python writes 1e-05, 5e-324 or 1e+16; the next float after it is written
+    with one (1.0000000000000001e-05) and differs by one unit in the last place."""
+    for _ in range(4):  # a subnormal may take a step or two (5e-324 → 1e-323 → 1.5e-323)
+        text = repr(value)
+        if not math.isfinite(value) or "e" not in text or "." in text:
+            break
+        value = math.nextafter(value, math.inf)
+    return value
 
 
 def registered_count() -> int:

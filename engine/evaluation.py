@@ -22,6 +22,7 @@ from operator import itemgetter
 from typing import Any, Iterable
 
 from . import expressions as ex
+from .durable_backend import readable_float
 from .compiler import CompiledRuleset, Rule
 from .records import Dataset, Region, School, Teacher, with_codes_read
 from .wording import DEFAULT_LABELS, LANGS, unit_suffix
@@ -267,7 +268,11 @@ class _Level:
             value = getter(values)
             if value is None:
                 continue  # absent: no comparison on it can hold
-            fact[prop] = value.toordinal() if isinstance(value, dt.date) else value
+            if isinstance(value, dt.date):
+                value = value.toordinal()
+            elif type(value) is float:
+                value = readable_float(value)  # durable_rules cannot read 1e-05 (see durable_backend)
+            fact[prop] = value
         return fact
 
     def outcomes(self, statuses: tuple, values: dict, shared: list | None = None) -> tuple:
