@@ -9,6 +9,8 @@ conditions compare, and many facts go into one session at once (`LevelMatcher.de
   engine from another thread, which nothing here needs).
 - It keeps at most 1024 live sessions per ruleset: every `decide` uses one fresh session id and
   deletes its state before releasing the lock.
+- Its JSON reader cannot read a number in exponent form without a decimal point (1e-05, as Python
+  writes it): such a float goes in as the next float up (`_readable_float`).
 - A fact holds at most 255 properties: a level whose rules compare more values is split into
   several rulesets, each under the limit; a single rule that needs more is refused at compile time.
 - A ruleset name can never be registered twice: each level of each ruleset revision gets its own
@@ -150,7 +152,11 @@ class LevelMatcher:
                 sid = f"s{next(_SESSIONS)}"
                 batch = []
                 for index, fact in enumerate(facts):
-                    mine = {p: fact[p] for p in part.properties if fact.get(p) is not None}
+                    mine = {}
+                    for prop in part.properties:
+                        value = fact.get(prop)
+                        if value is not None:
+                            mine[prop] = _readable_float(value) if type(value) is float else value
                     mine[_SESSION] = sid
                     mine[_SEEN] = 1
                     mine[_INDEX] = index
@@ -172,7 +178,7 @@ class LevelMatcher:
         return out
 
 
-def readable_float(value: float) -> float:
+def _readable_float(value: float) -> float:
     """durable_rules' JSON reader fails (error 204) on a number in exponent form without a decimal
     point, which is how Python writes 1e-05, 5e-324 or 1e+16; the next float after it is written
     with one (1.0000000000000001e-05) and differs by one unit in the last place."""

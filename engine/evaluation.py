@@ -22,7 +22,6 @@ from operator import itemgetter
 from typing import Any, Iterable
 
 from . import expressions as ex
-from .durable_backend import readable_float
 from .compiler import CompiledRuleset, Rule
 from .records import Dataset, Region, School, Teacher, with_codes_read
 from .wording import DEFAULT_LABELS, LANGS, unit_suffix
@@ -157,6 +156,7 @@ class _Level:
         self.measures = tuple((m.name, m.value, m.primitive == "expr") for m in ruleset.measures[level])
         self.rules = tuple(ruleset.rules[level])
         self.required = tuple(r.severity == "required" for r in self.rules)
+        self.index = {rule.id: i for i, rule in enumerate(self.rules)}
         self.matcher = ruleset.matchers.get(level)
         properties: dict = {}
         for rule in self.rules:
@@ -268,11 +268,7 @@ class _Level:
             value = getter(values)
             if value is None:
                 continue  # absent: no comparison on it can hold
-            if isinstance(value, dt.date):
-                value = value.toordinal()
-            elif type(value) is float:
-                value = readable_float(value)  # durable_rules cannot read 1e-05 (see durable_backend)
-            fact[prop] = value
+            fact[prop] = value.toordinal() if isinstance(value, dt.date) else value
         return fact
 
     def outcomes(self, statuses: tuple, values: dict, shared: list | None = None) -> tuple:
@@ -328,6 +324,8 @@ class _Result:
         return self._level.outcome(index, self.statuses[index], self.values, self._shared)
 
     def _index(self, rule_id: str) -> int:
+        if self._level is not None:
+            return self._level.index[rule_id]  # a share over teachers asks this for every teacher
         for index, rule in enumerate(self.rules):
             if rule.id == rule_id:
                 return index

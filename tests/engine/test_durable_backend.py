@@ -90,7 +90,7 @@ def test_first_fact_unmatched_does_not_crash_the_process():
 @pytest.mark.parametrize("value", [1e-05, 5e-05, 1e-300, 5e-324, 1e+16, 1e+300, -1e-05])
 def test_numbers_python_writes_in_exponent_form_reach_durable_rules(value):
     """durable_rules cannot read 1e-05 (no decimal point): found by the schema property test."""
-    from kaohe.engine.durable_backend import RuleMatcher
+    from kaohe.engine.durable_backend import Condition, LevelMatcher
 
-    matcher = RuleMatcher.get("test.exponent_form", {"require": {"$gte": {"v_x": 0}}}, {"v_x": lambda v: v["x"]})
-    assert matcher.match({"x": value}) == (frozenset({"require"}) if value >= 0 else frozenset())
+    matcher = LevelMatcher.get("test.exponent_form", [Condition("r", "require", {"$gte": {"v_x": 0}}, frozenset({"v_x"}))])
+    assert matcher.decide([{"v_x": value}]) == ([{"r": {"require"}}] if value >= 0 else [{}])
