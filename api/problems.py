@@ -270,7 +270,8 @@ def identity_errors(problems: list, lang: str) -> list[dict]:
         out.append({"record": problem.second, "record_type": kind,
                     "record_index": second[-1] if second and isinstance(second[-1], int) else None,
                     "record_id": problem.id, "field": "school_id" if problem.kind == "teacher_elsewhere" else "id",
-                    "problem": problem.text(lang), "pointer": _pointer(second + ["id"]) if second else None,
+                    "problem": problem.text(lang),
+                    "pointer": _pointer(second + ["school_id" if problem.kind == "teacher_elsewhere" else "id"]) if second else None,
                     "duplicate_of": _pointer(first) if first else None})
     return out
 
