@@ -10,7 +10,7 @@ Input formats (chosen by suffix, or ``input_format``):
 
 - JSON Lines (``.jsonl``, ``.ndjson``, ``-`` for stdin): one record per line, as `kaohe evaluate`
   reads them: a school (with or without its teachers), a teacher (has ``school_id``) or a region
-  (has ``level``; regions are not evaluated in batch runs, only counted).
+  (has ``level``; regions are evaluated after every school, from the school results).
 - CSV (``.csv``): one teacher per row, columns as in `kaohe.engine.inputs` (``ability_points``
   separated by ``;``; ``hours``, ``artefacts``, ``assessments`` as JSON arrays in their cells).
 - Parquet (``.parquet``, ``.pq``, or a folder of them, read in name order): one teacher per row.
@@ -215,7 +215,7 @@ def read_jsonl(source: Source, progress: list | None = None) -> Iterator[tuple]:
             if school_id is not _ABSENT:
                 yield (line, TEACHER, group_key(school_id, line), raw)
             elif level is not _ABSENT:
-                yield (line, REGION, None, None)
+                yield (line, REGION, None, raw)
             else:
                 yield (line, SCHOOL, group_key(ident, line), raw)
     finally:

@@ -101,7 +101,7 @@ def stream_groups(items: Iterator[tuple], srcs: list[Source]) -> Iterator[tuple]
         if kind == BAD and key is None:
             yield ("error", payload)
         elif kind == REGION:
-            yield ("region",)
+            yield ("region", line, payload, src)
         else:
             if key != current or not bucket:
                 if bucket:
@@ -145,7 +145,7 @@ def spill_groups(items: Iterator[tuple], workdir: str, on_spilled: Callable[[int
                 yield ("error", payload)
                 continue
             if kind == REGION:
-                yield ("region",)
+                yield ("region", line, payload, src)
                 continue
             number = numbers.setdefault(key, len(numbers))
             if kind in _PICKLED:
@@ -206,8 +206,9 @@ def chunks(events: Iterator[tuple], srcs: list[Source], position: list, counters
         elif kind == "error":
             chunk.errors.append(event[1])
             chunk.records += 1
-        elif kind == "region":
+        elif kind == "region":  # judged after every school, from their results (`worker.evaluate_regions`)
             counters["regions"] += 1
+            counters.setdefault("region_records", []).append(event[1:])
             chunk.records += 1
         if size >= CHUNK_BYTES or chunk.records >= CHUNK_RECORDS:
             chunk.position = position[0]

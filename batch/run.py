@@ -15,8 +15,15 @@ stays bounded. `grouping="auto"` (the default) streams optimistically and, at th
 a school seen earlier, starts again with on-disk grouping (nothing is kept of the first attempt).
 Schools come out in the order of their first record either way.
 
-Memory is bounded by the largest school times the chunks in flight, not by the input; the only
-thing that grows with the input is the set of school ids seen (about 100 bytes a school).
+Regions. A county's, city's or province's rules read its schools' results, so regions are judged in
+a second pass, after every school: the workers hand back, beside each school's tallies, what a region
+reads of it (the school without its teachers, its verdict, measures and rule statuses; a few KB), and
+each region record is evaluated on the schools in it. Region results follow the schools in the
+output (one `region_dict` per line, recognisable by its `level`) and are listed in the summary.
+
+Memory is bounded by the largest school times the chunks in flight, not by the input; what grows
+with the input is the set of school ids seen (about 100 bytes a school) and, when the ruleset has
+region rules, what regions read of each school (a few KB a school, no teachers).
 
 Parallelism. `workers` processes (spawned, so nothing of the parent's state is shared), each
 loading the rulesets once (initializer), receive chunks of raw records (about 1 MiB) and write the
@@ -68,7 +75,7 @@ class BatchSummary:
     status: str
     records_read: int
     records_invalid: int
-    regions_skipped: int
+    regions_skipped: int  # region records not evaluated (invalid)
     schools: int
     schools_passing: int
     schools_not_evaluated: int
@@ -81,6 +88,7 @@ class BatchSummary:
     errors_path: str | None = None
     summary_path: str | None = None
     warnings: list[str] = field(default_factory=list)
+    regions: list = field(default_factory=list)  # each region's id, level, verdict, schools, failed rules
     report: dict = field(default_factory=dict, repr=False)  # the summary document without its per-school list
 
     @property
@@ -92,7 +100,7 @@ class BatchSummary:
         return self.teachers / self.seconds if self.seconds else 0.0
 
     def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("status", "records_read", "records_invalid", "regions_skipped", "schools",
+        out = {k: getattr(self, k) for k in ("status", "records_read", "records_invalid", "regions", "regions_skipped", "schools",
                                               "schools_passing", "schools_not_evaluated", "teachers", "teachers_passing",
                                               "grouping", "workers", "seconds", "output", "errors_path", "summary_path",
                                               "warnings")}
@@ -189,12 +197,13 @@ def run_batch(ruleset_id: str, inputs, output: str | Path, *, as_of: dt.date | N
         schools_not_evaluated=totals.schools_not_evaluated, teachers=totals.total.teachers,
         teachers_passing=totals.total.teachers_passing, grouping=attempt, workers=workers, seconds=elapsed, output=output,
         errors_path=str(errors_path) if errors_path else None, summary_path=str(summary_path) if summary_path else None,
-        warnings=warnings, report=report)
+        warnings=warnings, regions=list(totals.regions), report=report)
 
 
 def _run(attempt: str, srcs: list[Source], runner: Runner, sinks: Sinks, workdir: str, progress: bool | None) -> Totals:
     totals = Totals()
     counters = {"regions": 0}
+    states: list = []  # every school's result as its regions read it (`Evaluator.school_state`)
     position = [0]
     parquet_only = all(s.format == "parquet" for s in srcs)
     total = sum(s.size for s in srcs)
@@ -218,7 +227,8 @@ def _run(attempt: str, srcs: list[Source], runner: Runner, sinks: Sinks, workdir
             events = spill_groups(items, workdir, spilled, tick=lambda: bar.update(position[0], 0))
         done = 0
         for chunk_position, records, result in runner.map(chunks(events, srcs, position, counters)):
-            _, out, tallies, errors, teachers, not_evaluated = result
+            _, out, tallies, errors, teachers, not_evaluated, carried = result
+            states.extend(carried)
             totals.records_read += records
             totals.records_invalid += sum(1 for e in errors if e["code"] not in NOT_RECORD_ERRORS)
             totals.schools_not_evaluated += not_evaluated
@@ -230,7 +240,14 @@ def _run(attempt: str, srcs: list[Source], runner: Runner, sinks: Sinks, workdir
                 bar.update(done, teachers)
             else:
                 bar.update(chunk_position, teachers)
-        totals.regions_skipped = counters["regions"]
+        # the second pass: regions judged on their schools' results, after every school
+        regions = counters.get("region_records", [])
+        if regions:
+            out, entries, errors = worker.evaluate_regions(regions, states, tuple(s.name for s in srcs), runner.job)
+            sinks.write(b"".join(out), [], errors)
+            totals.records_invalid += len(errors)
+            totals.regions.extend(entries)
+        totals.regions_skipped = counters["regions"] - len(totals.regions)
     finally:
         bar.close()
     return totals

@@ -91,6 +91,7 @@ class Runner:
     """Chunks → results in input order: in this process, or on a pool with a bounded window."""
 
     def __init__(self, job: Job, workers: int, spool: str):
+        self.job = job
         self.workers = workers
         self.pool = None
         if workers > 1:

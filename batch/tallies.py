@@ -89,6 +89,7 @@ class Totals:
         self.cities: dict = {}
         self.county_city: dict = {}
         self.records_read = self.records_invalid = self.regions_skipped = self.schools_not_evaluated = 0
+        self.regions: list[dict] = []  # judged in the second pass, in input order
 
     def add_school(self, tally: tuple) -> None:
         county, city = tally[1], tally[2]
@@ -109,6 +110,7 @@ class Totals:
         self.records_invalid += other.records_invalid
         self.regions_skipped += other.regions_skipped
         self.schools_not_evaluated += other.schools_not_evaluated
+        self.regions.extend(other.regions)
         return self
 
     def report(self, head: dict) -> dict:
@@ -119,6 +121,7 @@ class Totals:
             "summary_version": SUMMARY_VERSION, **head, "status": status,
             "records": {"read": self.records_read, "invalid": self.records_invalid, "regions_skipped": self.regions_skipped},
             "totals": totals,
+            "regions": self.regions,
             "cities": [{"id": key, **tally.to_dict()} for key, tally in _ordered(self.cities)],
             "counties": [{"id": key, "city_id": self.county_city.get(key), **tally.to_dict()}
                          for key, tally in _ordered(self.counties)],

@@ -21,8 +21,8 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
-from kaohe.engine import (BOOL_WORDS, LIST_COLUMNS, School, Teacher, dumps, explain, mask_id_card,
-                          record_problems)
+from kaohe.engine import (BOOL_WORDS, LIST_COLUMNS, Region, School, Teacher, dumps, explain, identity_problems,
+                          mask_id_card, record_problems, schools_in)
 from .formats import BAD, ROW, SCHOOL, TEACHER, WITHHELD, error_entry
 
 log = logging.getLogger("kaohe.batch")
@@ -109,10 +109,12 @@ def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
     parquet = job.output == "parquet"
     out: list = []
     tallies = []
+    states = []  # what regions are judged on, when the ruleset has region rules
+    carry = evaluator.judges_regions
     errors = list(chunk.errors)
     teachers = not_evaluated = 0
     for key, items in chunk.groups:
-        school, problems = build_school(chunk.source, chunk.columns, key, items)
+        school, problems = build_school(chunk.source, chunk.columns, key, items, lang)
         if problems:
             errors.extend(problems)
             not_evaluated += 1
@@ -127,6 +129,8 @@ def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
             continue
         teachers += len(result.members)
         tallies.append(tally_of(result))
+        if carry:
+            states.append(evaluator.school_state(result))
         if parquet:
             out.extend(written)
         else:
@@ -134,7 +138,36 @@ def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
     if not parquet:
         out = b"\n".join(out) + b"\n" if out else b""
     errors.sort(key=lambda e: (e["file"], e["line"]))
-    return chunk.number, out, tallies, errors, teachers, not_evaluated
+    return chunk.number, out, tallies, errors, teachers, not_evaluated, states
+
+
+def evaluate_regions(records: list, states: list, names: tuple, job: Job) -> tuple[list, list, list]:
+    """The second pass: each region record judged on the results of the schools in it (a county's
+    schools, a city's, a province's). → (output lines or rows, summary entries, errors), in input
+    order, so the output is the same whatever the number of workers."""
+    if job.key() not in _STATES:
+        init(job)
+    job, evaluator = _STATES[job.key()]
+    schools = [evaluator.school_from_state(state) for state in states] if records else []
+    out, entries, errors = [], [], []
+    for line, raw, src in records:
+        try:
+            region = Region.model_validate_json(raw)
+        except ValidationError as exc:
+            data = _loads(raw)
+            ident = data.get("id") if isinstance(data, dict) else None
+            label = f"region {mask_id_card(str(ident))}"
+            errors.append(error_entry(names[src], line, "record.invalid",
+                                      record_problems(exc, lambda loc: (label, ".".join(str(p) for p in loc))),
+                                      record_id=ident))
+            continue
+        result = evaluator.region(region, list(schools_in(region, schools)), job.as_of)
+        entries.append({"id": region.id, "level": region.level, "verdict": result.verdict,
+                        "schools": len(result.members), "schools_passing": sum(s.verdict == "pass" for s in result.members),
+                        "failed_rules": [rule.id for rule, _ in result.failed()]})
+        if job.output != "parquet":
+            out.append(dumps(explain.region_dict(result, job.lang, job.detail)) + b"\n")
+    return out, entries, errors
 
 
 def _not_evaluable(names: tuple, items: list, school: School) -> dict:
@@ -172,19 +205,25 @@ def verdict_rows(result) -> list[tuple]:
 
 # ---- building a school from its records -----------------------------------------------------------
 
-def build_school(names: tuple, columns: dict, key, items: list) -> tuple[School | None, list[dict]]:
-    """One school's raw records → a validated School, or the problems that keep it from evaluation."""
+def build_school(names: tuple, columns: dict, key, items: list, lang: str = "zh") -> tuple[School | None, list[dict]]:
+    """One school's raw records → a validated School, or the problems that keep it from evaluation.
+    A teacher listed twice withholds the school: nothing is counted twice."""
     if len(items) == 1 and items[0][1] == SCHOOL:  # the common case: one line, a school with its teachers
         line, _, raw, src = items[0]
         try:
-            return School.model_validate_json(raw), []
+            school = School.model_validate_json(raw)
         except ValidationError as exc:
             problem = _school_error(names[src], line, raw, exc)
             problem["school_evaluated"] = False
             return None, [problem]
+        where = f"{names[src]}:{line}"
+        twice = _listed_twice(school.id, where, [(t, f"{where} teachers[{j}]") for j, t in enumerate(school.teachers)],
+                              names[src], line, lang)
+        return (None, twice) if twice else (school, [])
     school: School | None = None
     school_line = None
     teachers: list[Teacher] = []
+    teacher_at: list[tuple[str, int]] = []  # where each loose teacher is: (file, line)
     problems: list[dict] = []
     school_id = key if isinstance(key, str) else None
     for line, kind, payload, src in items:
@@ -192,6 +231,7 @@ def build_school(names: tuple, columns: dict, key, items: list) -> tuple[School 
         if kind == TEACHER:
             try:
                 teachers.append(Teacher.model_validate_json(payload))
+                teacher_at.append((source, line))
             except ValidationError as exc:
                 problems.append(_teacher_error(source, line, _loads(payload), exc, school_id))
         elif kind == SCHOOL:
@@ -219,11 +259,20 @@ def build_school(names: tuple, columns: dict, key, items: list) -> tuple[School 
                 problems.append(problem)
             if teacher is not None:
                 teachers.append(teacher)
+                teacher_at.append((source, line))
             if school_cell is not None and school_line is None:
                 school_line = line
                 school, problem = _school_cell(source, line, school_cell, school_id)
                 if problem:
                     problems.append(problem)
+    if not problems:
+        listed = []
+        if school is not None:
+            where = f"{names[items[0][3]]}:{school_line}"
+            listed = [(t, f"{where} teachers[{j}]") for j, t in enumerate(school.teachers)]
+        listed += [(t, f"{source}:{line}") for t, (source, line) in zip(teachers, teacher_at)]
+        first_source, first_line = (names[items[0][3]], school_line or items[0][0])
+        problems = _listed_twice(school_id, f"{first_source}:{first_line}", listed, first_source, first_line, lang)
     if problems:
         for problem in problems:
             problem["school_evaluated"] = False
@@ -235,6 +284,19 @@ def build_school(names: tuple, columns: dict, key, items: list) -> tuple[School 
         # a school's own teachers first, then the loose ones in input order (as `kaohe evaluate`)
         school = school.model_copy(update={"teachers": list(school.teachers) + teachers})
     return school, []
+
+
+def _listed_twice(school_id, where: str, listed: list, source: str, line: int, lang: str) -> list[dict]:
+    """Error entries for teachers listed twice in one school (or under a school they do not name)."""
+    if len(listed) < 2 and all(t.school_id == school_id for t, _ in listed):
+        return []
+    found = identity_problems([(school_id, where, [(t.id, at, t.school_id) for t, at in listed])])
+    out = []
+    for problem in found:
+        entry = error_entry(source, line, problem.code, [problem.as_problem(lang)], record_id=problem.id, school_id=school_id)
+        entry["school_evaluated"] = False
+        out.append(entry)
+    return out
 
 
 def _loads(raw) -> Any:

@@ -22,20 +22,20 @@ _SURFACE = {
     # expressions: values as policy staff read them, did-you-mean
     "format_value": "expressions", "suggest": "expressions",
     # compiling
-    "CompiledRuleset": "compiler", "Rule": "compiler", "compile_ruleset": "compiler",
-    "render_title": "compiler",
+    "CompiledRuleset": "compiler", "compile_ruleset": "compiler", "Rule": "rules", "render_title": "rules",
     # extensions a plugin brings
     "Catalogue": "extensions", "Primitive": "extensions", "read_catalogue": "extensions",
     # the registry of compiled revisions
     "Registry": "registry",
     # records and reading them
     "Dataset": "records", "Region": "records", "School": "records", "Teacher": "records",
-    "json_schema": "records", "mask_id_card": "records",
+    "json_schema": "records", "mask_id_card": "records", "IdentityProblem": "records",
+    "identity_problems": "records", "dataset_identity_problems": "records", "normal_text": "records",
     "BOOL_WORDS": "inputs", "LIST_COLUMNS": "inputs", "read_dataset": "inputs",
     "record_problems": "inputs",
     # evaluating
     "Evaluation": "evaluation", "Evaluator": "evaluation", "RegionResult": "evaluation",
-    "Result": "evaluation", "SchoolResult": "evaluation", "TeacherResult": "evaluation",
+    "Result": "evaluation", "SchoolResult": "evaluation", "TeacherResult": "evaluation", "schools_in": "evaluation",
     # errors, with stable codes
     "ConfigError": "errors", "Diagnostic": "errors", "InputFormatError": "errors", "KaoheError": "errors",
     "Location": "errors", "NoRevisionInForce": "errors", "RecordError": "errors",

@@ -2,7 +2,7 @@
 
 RESULT_VERSION is bumped when the shape changes incompatibly. A rule's JSON entry depends only on its
 outcome, which every record with the same values shares, so it is built once per (outcome,
-language) and reused: treat result dicts as read-only.
+language) and reused, in this module's own cache: treat result dicts as read-only.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .compiler import CompiledRuleset, Outcome, Rule
-from .evaluation import Evaluation, RegionResult, SchoolResult, TeacherResult, _Result
+from .compiler import CompiledRuleset, Rule
+from .evaluation import Evaluation, Outcome, RegionResult, SchoolResult, TeacherResult, _Result
 from .expressions import format_value
 
 RESULT_VERSION = "1"
@@ -23,22 +23,33 @@ def language(code: str | None) -> str:
     return LANG_CODES.get((code or "zh").strip().lower(), "zh")
 
 
+_ENTRY_LIMIT = 1 << 16
+# lang -> outcome -> entry. Outcomes compare and hash by identity, and a key keeps its outcome alive.
+_entries: dict[str, dict] = {"zh": {}, "en": {}}
+
+
 def rule_entry(rule: Rule, outcome: Outcome, lang: str) -> dict:
-    entry = outcome.rendered.get(lang)
-    if entry is None:
-        entry = {
-            "id": rule.id,
-            "title": rule.title[lang],
-            "severity": rule.severity,
-            "status": outcome.status,
-            "actual": _json_value(outcome.actual),
-            "actual_text": outcome.actual_text[lang],
-            "expected": outcome.expected[lang],
-            "explanation": outcome.explanation[lang],
-            "remedy": outcome.remedy[lang] if outcome.remedy else None,
-            "citation": rule.citation,
-        }
-        outcome.rendered[lang] = entry
+    """A rule's JSON entry. Outcomes are shared by every record that shows the same values, so each
+    (outcome, language) is built once and reused: treat the entry as read-only."""
+    cache = _entries[lang]
+    entry = cache.get(outcome)
+    if entry is not None:
+        return entry
+    entry = {
+        "id": rule.id,
+        "title": rule.title[lang],
+        "severity": rule.severity,
+        "status": outcome.status,
+        "actual": _json_value(outcome.actual),
+        "actual_text": outcome.actual_text[lang],
+        "expected": outcome.expected[lang],
+        "explanation": outcome.explanation[lang],
+        "remedy": outcome.remedy[lang] if outcome.remedy else None,
+        "citation": rule.citation,
+    }
+    if len(cache) >= _ENTRY_LIMIT:
+        cache.clear()
+    cache[outcome] = entry
     return entry
 
 
@@ -91,12 +102,13 @@ def _judged(result: _Result, out: dict, lang: str, detail: str) -> dict:
     """The verdict and the rules behind it: compact (what fails or needs review) or full (every rule, the measures)."""
     out["verdict"] = result.verdict
     out["verdict_text"] = result.ruleset.label(result.level, result.verdict, lang)
-    pairs = list(zip(result.rules, result.outcomes))
-    if detail == "compact":
-        out["failed_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "fail"]
-        out["review_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "needs_review"]
+    rules, statuses = result.rules, result.statuses
+    if detail == "compact":  # only what fails or needs review is worded
+        out["failed_rules"] = [rule_entry(rules[i], result.outcome(i), lang) for i, s in enumerate(statuses) if s == "fail"]
+        out["review_rules"] = [rule_entry(rules[i], result.outcome(i), lang) for i, s in enumerate(statuses)
+                               if s == "needs_review"]
     else:
-        out["rules"] = [rule_entry(r, o, lang) for r, o in pairs]
+        out["rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes)]
         out["measures"] = measures_entry(result)
     return out
 
@@ -182,7 +194,10 @@ def _failures(result: _Result, lang: str, indent: str) -> list[str]:
         mark = "✗" if rule.severity == "required" else "△"
         tag = f" [{w['advisory']}]" if rule.severity == "advisory" else ""
         lines.append(f"{indent}{mark} {rule.title[lang]}{tag}: {outcome.explanation[lang]}")
-        lines.append(f"{indent}    {w['actual']}: {outcome.actual_text[lang]}; {w['required']}: {outcome.expected[lang]}")
+        if rule.actual_label:  # a count of bad items: named as such, not held against "= 0"
+            lines.append(f"{indent}    {rule.actual_label[lang]}: {outcome.actual_text[lang]}")
+        else:
+            lines.append(f"{indent}    {w['actual']}: {outcome.actual_text[lang]}; {w['required']}: {outcome.expected[lang]}")
         if outcome.remedy:
             lines.append(f"{indent}    {w['remedy']}: {outcome.remedy[lang]}")
         lines.append(f"{indent}    {w['clause']}: {_citation_text(rule.citation, lang)}")

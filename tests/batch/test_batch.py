@@ -167,10 +167,35 @@ def test_bad_records_give_the_same_errors_with_two_workers(corrupted, tmp_path):
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
 
 
-def test_regions_are_counted_not_evaluated(data, tmp_path):
-    records = [{"id": "440802", "level": "county"}] + data[:3]
-    summary = run(batch_data.write_jsonl(tmp_path / "in.jsonl", records), tmp_path / "out.jsonl")
-    assert (summary.regions_skipped, summary.schools, summary.status) == (1, 3, "ok")
+def test_regions_are_judged_on_their_schools_results_in_the_same_run(data, tmp_path):
+    county = data[0]["county_id"]
+    filed = {"id": county, "level": "county", "name": "县", "documents": [{"kind": "验收与考核方案", "filed_on": "2022-09-01"}]}
+    records = [filed, {"id": "440899", "level": "county"}] + data[:3]
+    path = batch_data.write_jsonl(tmp_path / "in.jsonl", records)
+    summary = run(path, tmp_path / "out.jsonl", summary_path=tmp_path / "summary.json")
+    assert (summary.regions_skipped, summary.schools, summary.status) == (0, 3, "ok")
+    lines = batch_data.lines(tmp_path / "out.jsonl")
+    schools, regions = lines[:3], lines[3:]
+    assert [r["id"] for r in regions] == [county, "440899"]
+    in_county = [s["id"] for s in schools if s["id"] in {d["id"] for d in data[:3] if d["county_id"] == county}]
+    assert regions[0]["schools"] == in_county and regions[1]["schools"] == []
+    by_rule = {r["id"]: r["status"] for r in regions[1]["rules"]}
+    assert by_rule["gd.region.acceptance-plan"] == "fail" and regions[1]["verdict"] == "fail"
+    assert {r["id"]: r["status"] for r in regions[0]["rules"]}["gd.region.acceptance-plan"] == "pass"
+    report = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert [(r["id"], r["verdict"]) for r in report["regions"]] == [(r["id"], r["verdict"]) for r in regions]
+    # the same with two workers, byte for byte
+    run(path, tmp_path / "two.jsonl", workers=2)
+    assert (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "out.jsonl").read_bytes()
+
+
+def test_a_bad_region_record_is_reported_and_the_rest_evaluated(data, tmp_path):
+    records = [{"id": "440802", "level": "district"}] + data[:2]
+    summary = run(batch_data.write_jsonl(tmp_path / "in.jsonl", records), tmp_path / "out.jsonl",
+                  errors_path=tmp_path / "errors.jsonl")
+    assert (summary.regions_skipped, summary.schools, summary.status) == (1, 2, "errors")
+    error, = batch_data.lines(tmp_path / "errors.jsonl")
+    assert error["line"] == 1 and error["problems"][0]["field"] == "level"
 
 
 # ---- the summary -------------------------------------------------------------------------------------
@@ -304,6 +329,28 @@ def test_a_line_that_is_not_valid_unicode_is_a_bad_record_not_a_crash(tmp_path):
     (bad,) = [json.loads(line) for line in (tmp_path / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     assert (bad["line"], bad["code"]) == (1, "input.unreadable")
     assert summary.schools == 1 and summary.exit_code == 4
+
+
+def test_a_teacher_listed_twice_withholds_the_school_naming_both_places(data, tmp_path):
+    """Nothing is counted twice: a school of 19 with 18 qualified does not reach 95% by repeating one."""
+    doubled = json.loads(json.dumps(data[0], ensure_ascii=False))
+    doubled["teachers"].append(doubled["teachers"][1])
+    loose_school = data[1]
+    loose = [{k: v for k, v in loose_school.items() if k != "teachers"}] + loose_school["teachers"] + [loose_school["teachers"][0]]
+    records = [json.dumps(doubled, ensure_ascii=False)] + [json.dumps(r, ensure_ascii=False) for r in loose] \
+        + [json.dumps(s, ensure_ascii=False) for s in data[2:4]]
+    path = batch_data.write_jsonl(tmp_path / "doubled.jsonl", records)
+    errors = tmp_path / "errors.jsonl"
+    summary = run(path, tmp_path / "out.jsonl", errors_path=errors)
+    reported = batch_data.lines(errors)
+    n = len(data[0]["teachers"])
+    last = 2 + len(loose_school["teachers"]) + 1
+    assert [(e["line"], e["code"], e["school_evaluated"]) for e in reported] == [
+        (1, "record.duplicate_id", False), (2, "record.duplicate_id", False)]
+    assert f"{path}:1 teachers[1] 与 {path}:1 teachers[{n}]" in reported[0]["reason"]
+    assert f"{path}:3 与 {path}:{last}" in reported[1]["reason"]
+    assert [line["id"] for line in batch_data.lines(tmp_path / "out.jsonl")] == [s["id"] for s in data[2:4]]
+    assert summary.exit_code == 4
 
 
 # ---- one rule for bad lines (issue 13) ------------------------------------------------------------------
