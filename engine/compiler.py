@@ -7,6 +7,7 @@ with durable_rules under a name that includes the revision. `evaluation` then on
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -17,7 +18,7 @@ from . import expressions as ex
 from .durable_backend import FactTooLarge, RuleMatcher, ruleset_name
 from .errors import Diagnostic, Location, RulesetError
 from .language import LEVELS, Resolved, parse_date
-from .measures import MEMBER_LEVEL, Compiler as MeasureCompiler, Measure, MeasureError
+from .measures import MEMBER_LEVEL, Compiler as MeasureCompiler, Measure, MeasureError, compile_filter, model_fields
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TEMPLATE_WORDS = {"actual", "expected", "gap"}
@@ -27,14 +28,24 @@ DEFAULT_LABELS = {
     "fail": {"zh": "不通过", "en": "fail"},
     "needs_review": {"zh": "待人工复核", "en": "needs review"},
     "not_applicable": {"zh": "不适用", "en": "not applicable"},
+    "not_yet_due": {"zh": "未到期", "en": "not yet due"},
+    "cannot_judge": {"zh": "无法根据此数据判断", "en": "cannot be judged from this data"},
+    "not_in_scope": {"zh": "不在本轮培训范围", "en": "not in scope"},
 }
+# How a record's verdict follows from its required rules: the first status found in this order wins, else pass.
+# A rule not yet due does not decide the verdict: a record is judged on what is due (the rule lists what is coming).
+VERDICT_ORDER = ("fail", "cannot_judge", "needs_review")
+_DUE_WORDS = ("due", "days_late", "days_left")
+# The default wording of a deadline that has not come, and of a requirement met late or not at all.
+NOT_YET_DUE = {"zh": "未到期: 截止日期 {due}, 还有 {days_left} 天。", "en": "Not yet due: due {due}, {days_left} days left."}
+LATE = {"zh": " (已逾期 {days_late} 天)", "en": " ({days_late} days late)"}
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What one rule concluded for one combination of values, with its wording in both languages."""
 
-    status: str  # pass | fail | needs_review | not_applicable
+    status: str  # pass | fail | needs_review | not_applicable | not_yet_due | cannot_judge | not_in_scope
     actual: Any
     actual_text: dict
     expected: dict
@@ -62,6 +73,9 @@ class Rule:
     templates: dict  # explain.pass/fail, remedy, not_applicable: {zh, en}
     constants: dict
     memo: dict = field(default_factory=dict)
+    due: dt.date | None = None  # a requirement unmet before this day is not yet due, not failed
+    done_on: str | None = None  # the date measure saying when it was done (to say how late)
+    facts: frozenset = frozenset()  # the record's facts (collections, fields) the rule reads
 
     @property
     def never_applies(self) -> bool:
@@ -86,8 +100,16 @@ class Rule:
             status = "fail"
         else:
             status = "needs_review" if "review" in fired else "pass"
+        days = None
+        if self.due is not None and status == "fail":
+            as_of = values["as_of"]
+            if as_of <= self.due:
+                status, days = "not_yet_due", (self.due - as_of).days
+            else:
+                done = values.get(self.done_on) if self.done_on else None
+                days = ((done if isinstance(done, dt.date) and done > self.due else as_of) - self.due).days
         actual = self.actual_fn(values)
-        gap = self.gap_fn(values) if self.gap_fn is not None and status == "fail" else None
+        gap = self.gap_fn(values) if self.gap_fn is not None and status in ("fail", "not_yet_due") else None
         unit = self.actual_unit
         fields = {"zh": {}, "en": {}}
         expected = self.expected_fn(values)
@@ -100,14 +122,39 @@ class Rule:
             words["actual"] = ex.format_value(actual, lang) + _unit_suffix(actual, unit, lang)
             words["expected"] = expected[lang]
             words["gap"] = ex.format_value(gap, lang) + _unit_suffix(gap, unit, lang) if gap is not None else ""
+            if self.due is not None:
+                words["due"] = ex.format_value(self.due, lang)
+                words["days_late"] = str(days) if status == "fail" and days is not None else ""
+                words["days_left"] = str(days) if status == "not_yet_due" else ""
         template = self.templates.get(status)
+        if template is None and status == "not_yet_due":
+            template = NOT_YET_DUE
         explanation = {lang: fill(template[lang], fields[lang]) for lang in ("zh", "en")} if template else \
             {lang: DEFAULT_LABELS[status][lang] for lang in ("zh", "en")}
+        if status == "fail" and days is not None and "{days_late}" not in template["zh"]:
+            explanation = {lang: _before_stop(explanation[lang], fill(LATE[lang], fields[lang])) for lang in ("zh", "en")}
         remedy = None
-        if status == "fail" and self.templates.get("remedy"):
+        if status in ("fail", "not_yet_due") and self.templates.get("remedy"):
             remedy = {lang: fill(self.templates["remedy"][lang], fields[lang]) for lang in ("zh", "en")}
         actual_text = {lang: fields[lang]["actual"] for lang in ("zh", "en")}
         return Outcome(status, actual, actual_text, expected, explanation, remedy)
+
+
+def _before_stop(text: str, clause: str) -> str:
+    """Insert a clause before a sentence's closing stop: "未报送: X。" + "(已逾期 3 天)" → "未报送: X (已逾期 3 天)。"."""
+    stripped = text.rstrip()
+    if stripped and stripped[-1] in "。.":
+        return stripped[:-1] + clause + stripped[-1]
+    return stripped + clause
+
+
+def verdict_of(outcomes, required) -> str:
+    """fail if a required rule fails; else cannot_judge, then needs_review; else pass (rules not yet due included)."""
+    found = {o.status for o, is_required in zip(outcomes, required) if is_required}
+    for status in VERDICT_ORDER:
+        if status in found:
+            return status
+    return "pass"
 
 
 def _unit_suffix(value, unit: dict, lang: str) -> str:
@@ -133,6 +180,8 @@ class CompiledRuleset:
     overrides: dict = field(default_factory=dict)  # parameter values set at compile time (simulations)
     extensions: Any = None  # the plugins' primitives and catalogues it was compiled with
     layouts: dict = field(default_factory=dict)  # level -> measure layout for output, built on first use
+    scope: dict = field(default_factory=dict)  # level -> Scope: whom the level's rules leave out
+    facts: dict = field(default_factory=dict)  # measure name -> the record facts it reads
 
     @property
     def id(self) -> str:
@@ -166,6 +215,36 @@ class CompiledRuleset:
 
 
 # ---- compilation ------------------------------------------------------------------------------
+
+@dataclass
+class Scope:
+    """Whom a level's rules are not about (e.g. teachers off post): left out, listed, and not counted in shares."""
+
+    leaves_out: Callable  # record -> bool
+    title: dict
+    reason: dict
+    citation: dict
+    outcomes: tuple  # one shared not_in_scope Outcome per rule of the level
+
+
+def _scope(resolved: Resolved, params: dict, rules: dict, report) -> dict:
+    out = {}
+    for level, spec in resolved.scope.items():
+        where = lambda *more: resolved.where("scope", level, *more)  # noqa: E731
+        try:
+            predicate = compile_filter(spec["leave_out"], model_fields("Teacher"), params, ())
+        except MeasureError as exc:
+            report(exc.code, f"scope.{level}.leave_out: {exc.message}", where("leave_out", *exc.path), exc.hint)
+            continue
+        citation = _citation(resolved, f"scope.{level}", spec.get("cite"), report, where("cite"))
+        if citation is None:
+            continue
+        reason = spec["reason"]
+        empty = {"zh": "", "en": ""}
+        outcomes = tuple(Outcome("not_in_scope", None, empty, empty, dict(reason), None) for _ in rules[level])
+        out[level] = Scope(predicate, spec["title"], reason, citation, outcomes)
+    return out
+
 
 def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None, extensions=None) -> CompiledRuleset:
     """Type-check and compile; raises RulesetError listing every problem found.
@@ -237,12 +316,14 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
         if name not in used_params and defined_here("parameter", name):
             report("ruleset.unused_parameter", f"parameter '{name}' is not used", resolved.where("parameter", name),
                    severity="warning")
+    scope = _scope(resolved, params, rules, report)
     if errors:
         raise RulesetError(errors + warnings)
     labels = {level: {**DEFAULT_LABELS, **words} for level, words in resolved.labels.items()}
     measures = _live_measures(measures, rules, resolved.measures)
     return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings,
-                           overrides=dict(overrides or {}), extensions=extensions)
+                           overrides=dict(overrides or {}), extensions=extensions, scope=scope,
+                           facts={name: measure_facts(name, compiled_measures) for name in compiled_measures})
 
 
 def _declared_type(spec: dict, extensions) -> str:
@@ -330,7 +411,7 @@ def _dependency_order(names: list[str], resolved: Resolved, report) -> list[str]
 
 def _used_parameters(resolved: Resolved) -> set[str]:
     """Parameters named anywhere in measures, rules or templates."""
-    return _names_in([resolved.measures, resolved.rules], set(resolved.parameters))
+    return _names_in([resolved.measures, resolved.rules, resolved.scope], set(resolved.parameters))
 
 
 def _live_measures(measures: dict[str, list[Measure]], rules: dict[str, list[Rule]], specs: dict) -> dict[str, list[Measure]]:
@@ -477,6 +558,11 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
             applies = None
         if applies is None:
             return None
+    due, done_on = None, None
+    if "due" in spec:
+        due, done_on = _due(spec["due"], params, measures, level, rule_id, where, report)
+        if due is None:
+            return None
     if require is None or not ok:
         return None
     if not check_level(require, "require") or (applies is not None and not check_level(applies, "applies_when")):
@@ -504,7 +590,15 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
     read |= ex.names(review) if review is not None else set()
     read |= ex.names(actual_tree) if actual_tree is not None else set()
     read |= ex.names(gap_tree) if gap_tree is not None else set()
+    if due is not None:
+        read |= {"as_of"} | ({done_on} if done_on else set())
     templates = {"pass": explain["pass"], "fail": explain["fail"]}
+    if "not_yet_due" in explain:
+        if due is None or not _bilingual(explain["not_yet_due"]):
+            report("ruleset.invalid_field", f"rule '{rule_id}': explain.not_yet_due needs zh and en, and a 'due' date",
+                   where("explain"))
+            return None
+        templates["not_yet_due"] = explain["not_yet_due"]
     if review is not None:
         templates["needs_review"] = explain["review"]
     if spec.get("remedy"):
@@ -522,15 +616,16 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
                 report("ruleset.unknown_name", f"rule '{rule_id}' title.{lang}: '{{{name}}}' is not a parameter "
                        "(a title may name parameters only)", where("title"), ex.suggest(name, params))
                 ok = False
-    known = set(types) | _TEMPLATE_WORDS
+    known = set(types) | _TEMPLATE_WORDS | (set(_DUE_WORDS) if due is not None else set())
     for key, template in templates.items():
         for lang in ("zh", "en"):
             for name in _PLACEHOLDER.findall(template[lang]):
                 if name not in known:
                     report("ruleset.unknown_name", f"rule '{rule_id}' {key}.{lang}: unknown placeholder '{{{name}}}'",
-                           where(*(("explain",) if key in ("pass", "fail", "needs_review") else (key,))), ex.suggest(name, known))
+                           where(*(("explain",) if key in ("pass", "fail", "needs_review", "not_yet_due") else (key,))),
+                           ex.suggest(name, known))
                     ok = False
-                elif name not in _TEMPLATE_WORDS and name not in params:
+                elif name not in _TEMPLATE_WORDS and name not in params and name not in _DUE_WORDS:
                     read.add(name)
     if not ok:
         return None
@@ -579,7 +674,75 @@ def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dic
         require=require, applies=folded_applies, inputs=inputs,
         list_inputs=frozenset(n for n in inputs if types.get(n) == ex.LIST),
         matcher=matcher, actual_fn=actual_fn, actual_unit=unit, expected_fn=expected_fn, gap_fn=gap_fn,
-        templates=templates, constants=constants)
+        templates=templates, constants=constants, due=due, done_on=done_on,
+        facts=frozenset(f for name in inputs if name in measures for f in measure_facts(name, measures)))
+
+
+def _due(spec, params: dict, measures: dict, level: str, rule_id: str, where, report):
+    """`due: plans_due` (a date parameter or "YYYY-MM-DD") or `due: {on: plans_due, done_on: a date measure}`."""
+    on, done_on = (spec.get("on"), spec.get("done_on")) if isinstance(spec, dict) else (spec, None)
+    if isinstance(spec, dict):
+        for key in spec:
+            if key not in ("on", "done_on"):
+                report("ruleset.unknown_field", f"rule '{rule_id}': unknown field '{key}' in due", where("due", key),
+                       ex.suggest(str(key), ["on", "done_on"]))
+                return None, None
+    day = params.get(on) if isinstance(on, str) and on in params else parse_date(on)
+    if not isinstance(day, dt.date):
+        report("ruleset.invalid_field", f"rule '{rule_id}': due names a date parameter or a date (YYYY-MM-DD), "
+               f"not '{on}'", where("due"), ex.suggest(str(on), [n for n, v in params.items() if isinstance(v, dt.date)]))
+        return None, None
+    if done_on is not None:
+        measure = measures.get(done_on)
+        if measure is None or measure.level != level or measure.type != ex.DATE:
+            report("ruleset.invalid_field", f"rule '{rule_id}': due.done_on names a date measure of the {level}",
+                   where("due", "done_on"), ex.suggest(str(done_on), [n for n, m in measures.items()
+                                                                     if m.level == level and m.type == ex.DATE]))
+            return None, None
+    return day, done_on
+
+
+# the items of a member collection are results; reading their verdicts or rule outcomes reads "member_verdicts"
+MEMBER_VERDICTS = "member_verdicts"
+MEMBER_RULE = "member_rule"  # (MEMBER_RULE, rule id): the members' outcomes of one rule
+MEMBER_MEASURE = "member_measure"  # (MEMBER_MEASURE, measure name): one measure of the members
+
+
+def measure_facts(name: str, measures: dict, seen: frozenset = frozenset()) -> frozenset:
+    """The record facts a measure reads (collections and fields), so a rule over a fact a source does not
+    carry can be told apart from a rule the record fails."""
+    measure = measures.get(name)
+    if measure is None or name in seen:
+        return frozenset()
+    body = measure.spec.get(measure.primitive)
+    facts = set()
+    if measure.primitive == "expr":
+        for other in measure.reads:
+            facts |= measure_facts(other, measures, seen | {name})
+    elif measure.primitive == "field":
+        if isinstance(body, str) and not body.startswith("school."):
+            facts.add(body.split(".", 1)[0])
+    elif isinstance(body, dict):
+        for key in ("of", "in", "each"):
+            if isinstance(body.get(key), str):
+                facts.add(body[key])
+        kind = (body.get("where") or {}).get("kind") if isinstance(body.get("where"), dict) else None
+        collection = body.get("of") or body.get("in")
+        if isinstance(collection, str) and isinstance(kind, str):
+            facts.discard(collection)  # only this kind of the collection is read: "assessments:应用能力点测评"
+            facts.add(f"{collection}:{kind}")
+        if body.get("of") in ("teachers", "schools"):
+            for condition in [body.get("that"), body.get("where")] + list(body.get("where_any") or []):
+                if not isinstance(condition, dict):
+                    continue
+                if "verdict" in condition:
+                    facts.add(MEMBER_VERDICTS)
+                facts.update((MEMBER_MEASURE, key) for key in condition
+                             if key in measures and measures[key].level != measure.level)
+                passed = condition.get("passed")
+                for rule_id in [passed] if isinstance(passed, str) else passed or ():
+                    facts.add((MEMBER_RULE, rule_id))
+    return frozenset(facts)
 
 
 def render_title(title: dict, params: dict) -> dict:
@@ -612,8 +775,8 @@ def _bilingual(value) -> bool:
     return isinstance(value, dict) and all(isinstance(value.get(l), str) and value[l].strip() for l in ("zh", "en"))
 
 
-def _citation(resolved: Resolved, rule_id: str, cite, report) -> dict | None:
-    where = resolved.where("rule", rule_id, "cite")
+def _citation(resolved: Resolved, rule_id: str, cite, report, where=None) -> dict | None:
+    where = where or resolved.where("rule", rule_id, "cite")
     if not isinstance(cite, dict) or not cite.get("source") or not cite.get("clause"):
         report("ruleset.missing_citation", f"rule '{rule_id}' needs cite: {{source: …, clause: …}}", where)
         return None

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .compiler import CompiledRuleset, Outcome, Rule
+from .asof import left_out_text
+from .compiler import VERDICT_ORDER, CompiledRuleset, Outcome, Rule
 from .evaluation import Evaluation, RegionResult, SchoolResult, TeacherResult, _Result
 from .expressions import format_value
 
@@ -21,6 +22,56 @@ LANG_CODES = {"zh": "zh", "zh-cn": "zh", "zh-hans": "zh", "en": "en", "en-us": "
 def language(code: str | None) -> str:
     """'zh-CN', 'en', 'en-US' → 'zh' | 'en'; anything else reads Chinese, the policies' language."""
     return LANG_CODES.get((code or "zh").strip().lower(), "zh")
+
+
+# What each fact a record can carry is called, to say what a source did not carry.
+FACT_NAMES = {
+    "hours": {"zh": "学时记录", "en": "hour entries"},
+    "artefacts": {"zh": "上传材料", "en": "uploaded files"},
+    "assessments": {"zh": "考核结果", "en": "assessment results"},
+    "ability_points": {"zh": "能力点选择", "en": "chosen ability points"},
+    "research_group": {"zh": "所属教研组", "en": "research group"},
+    "status": {"zh": "在岗状态", "en": "post status"},
+    "stage": {"zh": "任教学段", "en": "school stage"},
+    "subject": {"zh": "任教学科", "en": "subject"},
+    "full_time": {"zh": "是否专任教师", "en": "full-time status"},
+    "management_team": {"zh": "管理团队", "en": "management team"},
+    "documents": {"zh": "报送文件", "en": "filed documents"},
+    "research_groups": {"zh": "教研组", "en": "research groups"},
+    "evidence": {"zh": "佐证材料", "en": "evidence"},
+    "self_score": {"zh": "自评打分", "en": "self-assessment score"},
+    "counts": {"zh": "统计数", "en": "counts"},
+    "is_pilot": {"zh": "是否试点", "en": "pilot status"},
+    "environment": {"zh": "信息化环境", "en": "IT environment"},
+    "teachers": {"zh": "教师名单", "en": "teacher list"},
+    "schools": {"zh": "学校名单", "en": "school list"},
+    "member_verdicts": {"zh": "部分成员的结论", "en": "every member's verdict"},
+}
+# Order in which per-verdict counts are listed.
+VERDICTS = ("pass",) + VERDICT_ORDER + ("not_in_scope",)
+
+
+def fact_names(facts) -> dict:
+    """["hours", "assessments"] → {"zh": "学时记录、考核结果", "en": "hour entries, assessment results"}."""
+    def name(fact):
+        if isinstance(fact, tuple) and fact[0] == "member_measure":
+            return {"zh": f"部分成员的 {fact[1]}", "en": f"every member's {fact[1]}"}
+        if isinstance(fact, tuple):
+            return {"zh": f"部分成员的规则 {fact[1]} 结果", "en": f"every member's outcome of rule {fact[1]}"}
+        collection, _, kind = fact.partition(":")
+        words = FACT_NAMES.get(collection, {"zh": collection, "en": collection})
+        return {"zh": f"{kind}{words['zh']}", "en": f"{words['en']} of kind {kind}"} if kind else words
+
+    names = [name(f) for f in facts]
+    return {"zh": "、".join(n["zh"] for n in names), "en": ", ".join(n["en"] for n in names)}
+
+
+def verdict_counts(results) -> dict:
+    """How many records reached each verdict, every verdict listed (0 included), in a fixed order."""
+    counts = dict.fromkeys(VERDICTS, 0)
+    for result in results:
+        counts[result.verdict] = counts.get(result.verdict, 0) + 1
+    return counts
 
 
 def rule_entry(rule: Rule, outcome: Outcome, lang: str) -> dict:
@@ -92,9 +143,23 @@ def _judged(result: _Result, out: dict, lang: str, detail: str) -> dict:
     out["verdict"] = result.verdict
     out["verdict_text"] = result.ruleset.label(result.level, result.verdict, lang)
     pairs = list(zip(result.rules, result.outcomes))
+    if result.left_out:
+        out["left_out"] = {"entries": dict(result.left_out),
+                           "explanation": left_out_text(result.left_out, result.values["as_of"], lang)}
+    if result.verdict == "not_in_scope":
+        scope = result.ruleset.scope[result.level]
+        out["scope"] = {"explanation": scope.reason[lang], "in_scope": scope.title[lang], "citation": scope.citation}
+        if detail == "compact":
+            out["failed_rules"], out["review_rules"] = [], []
+        else:
+            out["rules"] = [rule_entry(r, o, lang) for r, o in pairs]
+            out["measures"] = {}
+        return out
     if detail == "compact":
         out["failed_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "fail"]
         out["review_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "needs_review"]
+        out["not_yet_due_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "not_yet_due"]
+        out["cannot_judge_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "cannot_judge"]
     else:
         out["rules"] = [rule_entry(r, o, lang) for r, o in pairs]
         out["measures"] = measures_entry(result)
@@ -109,6 +174,8 @@ def school_dict(result: SchoolResult, lang: str = "zh", detail: str = "full") ->
     out = _judged(result, {"id": result.record.id, "name": result.record.name}, lang, detail)
     out["teacher_count"] = len(result.members)
     out["teachers_passing"] = sum(1 for t in result.members if t.verdict == "pass")
+    out["teacher_verdicts"] = verdict_counts(result.members)
+    out["teachers_not_in_scope"] = [t.record.id for t in result.members if t.verdict == "not_in_scope"]
     if detail != "compact":
         out["failing_teachers"] = {k: v for k, v in result.failing_teachers().items() if v}
     out["teachers"] = [teacher_dict(t, lang, detail) for t in result.members]
@@ -119,6 +186,7 @@ def region_dict(result: RegionResult, lang: str = "zh", detail: str = "full") ->
     out = _judged(result, {"id": result.record.id, "level": result.record.level, "name": result.record.name}, lang, detail)
     out["schools"] = [s.record.id for s in result.members]
     out["schools_passing"] = sum(1 for s in result.members if s.verdict == "pass")
+    out["school_verdicts"] = verdict_counts(result.members)
     return out
 
 
@@ -140,6 +208,13 @@ def evaluation_dict(evaluation: Evaluation, lang: str = "zh", detail: str = "ful
             "teachers_passing": sum(1 for t in teachers if t.verdict == "pass"),
             "schools": len(evaluation.schools),
             "schools_passing": sum(1 for s in evaluation.schools if s.verdict == "pass"),
+            "teacher_verdicts": verdict_counts(teachers),
+            "school_verdicts": verdict_counts(evaluation.schools),
+            "with_rules_not_yet_due": {
+                "teachers": sum(1 for t in teachers if "not_yet_due" in {o.status for o in t.outcomes}),
+                "schools": sum(1 for s in evaluation.schools if "not_yet_due" in {o.status for o in s.outcomes}),
+                "regions": sum(1 for r in evaluation.regions if "not_yet_due" in {o.status for o in r.outcomes}),
+            },
         },
         "schools": schools,
         "regions": [region_dict(r, lang, detail) for r in evaluation.regions],
@@ -153,12 +228,18 @@ _WORDS = {
            "region": "区域", "verdict": "结论", "actual": "实际", "required": "要求", "remedy": "还需",
            "clause": "依据", "summary": "汇总", "teachers_passing": "名教师通过", "schools_passing": "所学校通过",
            "all_met": "全部要求均已满足", "failing_teachers": "未通过的教师", "advisory": "建议项",
-           "review": "待人工复核"},
+           "review": "待人工复核", "not_yet_due": "未到期", "cannot_judge": "无法根据此数据判断",
+           "not_in_scope": "不在本轮培训范围", "in_scope": "范围", "left_out": "未计入",
+           "verdict_counts": "教师结论", "school_counts": "学校结论", "sep": "、",
+           "upcoming": "有尚未到期的要求: {schools} 所学校, {teachers} 名教师, {regions} 个区域"},
     "en": {"ruleset": "Ruleset", "revision": "revision", "as_of": "As of", "school": "School", "teacher": "Teacher",
            "region": "Region", "verdict": "verdict", "actual": "actual", "required": "required", "remedy": "to do",
            "clause": "clause", "summary": "Summary", "teachers_passing": "teachers pass", "schools_passing": "schools pass",
            "all_met": "every requirement is met", "failing_teachers": "teachers failing", "advisory": "advisory",
-           "review": "needs review"},
+           "review": "needs review", "not_yet_due": "not yet due", "cannot_judge": "cannot be judged from this data",
+           "not_in_scope": "not in scope", "in_scope": "scope", "left_out": "left out",
+           "verdict_counts": "teachers", "school_counts": "schools", "sep": ", ",
+           "upcoming": "with requirements not yet due: {schools} schools, {teachers} teachers, {regions} regions"},
 }
 
 
@@ -171,9 +252,18 @@ def _failures(result: _Result, lang: str, indent: str) -> list[str]:
     """Every unmet requirement, and every outcome a person must review."""
     w = _WORDS[lang]
     lines = []
+    if result.left_out:
+        lines.append(f"{indent}({w['left_out']}: {left_out_text(result.left_out, result.values['as_of'], lang)})")
     for rule, outcome in zip(result.rules, result.outcomes):
         if outcome.status == "needs_review":
             lines.append(f"{indent}? {rule.title[lang]} [{w['review']}]: {outcome.explanation[lang]}")
+            lines.append(f"{indent}    {w['clause']}: {_citation_text(rule.citation)}")
+        elif outcome.status == "cannot_judge":
+            lines.append(f"{indent}- {rule.title[lang]} [{w['cannot_judge']}]: {outcome.explanation[lang]}")
+        elif outcome.status == "not_yet_due":
+            lines.append(f"{indent}… {rule.title[lang]} [{w['not_yet_due']}]: {outcome.explanation[lang]}")
+            if outcome.remedy:
+                lines.append(f"{indent}    {w['remedy']}: {outcome.remedy[lang]}")
             lines.append(f"{indent}    {w['clause']}: {_citation_text(rule.citation)}")
     for rule, outcome in result.failed():
         mark = "✗" if rule.severity == "required" else "△"
@@ -199,7 +289,14 @@ def text_report(evaluation: Evaluation, lang: str = "zh") -> str:
         for teacher in school.members:
             label = teacher.record.name or teacher.record.id
             verdict = ruleset.label("teacher", teacher.verdict, lang)
-            failed = teacher.failed() or teacher.verdict != "pass"
+            if teacher.verdict == "not_in_scope":
+                scope = ruleset.scope["teacher"]
+                lines.append(f"  {w['teacher']} {label} [{teacher.record.id}]: {verdict}")
+                lines.append(f"    {scope.reason[lang]}")
+                lines.append(f"    {w['in_scope']}: {scope.title[lang]}; {w['clause']}: {_citation_text(scope.citation)}")
+                continue
+            failed = teacher.failed() or teacher.verdict != "pass" or teacher.left_out or \
+                any(o.status == "not_yet_due" for o in teacher.outcomes)
             if not failed:
                 lines.append(f"  {w['teacher']} {label} [{teacher.record.id}]: {verdict}, {w['all_met']}")
                 continue
@@ -212,6 +309,14 @@ def text_report(evaluation: Evaluation, lang: str = "zh") -> str:
         lines.extend(_failures(region, lang, "  "))
         lines.append("")
     teachers = [t for s in evaluation.schools for t in s.members]
+    for key, results, level in (("verdict_counts", teachers, "teacher"), ("school_counts", evaluation.schools, "school")):
+        counts = {v: n for v, n in verdict_counts(results).items() if n and v != "pass"}
+        if counts:
+            lines.append(f"{w[key]}: " + w["sep"].join(f"{ruleset.label(level, v, lang)} {n}" for v, n in counts.items()))
+    upcoming = {name: sum(1 for r in results if any(o.status == "not_yet_due" for o in r.outcomes))
+                for name, results in (("schools", evaluation.schools), ("teachers", teachers), ("regions", evaluation.regions))}
+    if any(upcoming.values()):
+        lines.append(w["upcoming"].format(**upcoming))
     lines.append(f"{w['summary']}: {sum(t.verdict == 'pass' for t in teachers)}/{len(teachers)} {w['teachers_passing']}, "
                  f"{sum(s.verdict == 'pass' for s in evaluation.schools)}/{len(evaluation.schools)} {w['schools_passing']}")
     return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@
     并且 没有未通过的规则
     并且 "三类研修合计学时" 为 "80学时"
     并且 规则 "培训总学时80学时" 的说明为 "三类研修合计 80学时, 达到 80 学时, 计 80 学分。"
-    并且 规则 "2023年底前完成全员培训" 的结果为 "不适用"
+    并且 规则 "2023年底前完成全员培训" 的结果为 "通过"
 
   @rule:yy.teacher.workshop-hours @rule:yy.teacher.school-based-hours @rule:yy.teacher.application-assessment-hours @rule:yy.teacher.total-hours
   场景大纲: 三类学时各自核算, 不互相抵补

@@ -50,7 +50,7 @@ def test_measures_say_how_hours_were_credited_and_capped(guangdong):
 def test_json_result_has_every_rule_with_citation(guangdong):
     entry = explain.teacher_dict(guangdong.teacher(complete_teacher(), AS_OF))
     own = [rule for rule in entry["rules"] if rule["id"].startswith("gd.")]
-    assert len(own) == 8
+    assert len(own) == 9  # with gd.teacher.process-review-result
     for rule in entry["rules"]:
         assert set(rule) >= {"id", "status", "actual", "expected", "explanation", "remedy", "citation"}
         assert rule["citation"]["seed"].endswith(".txt") and rule["citation"]["clause"]
