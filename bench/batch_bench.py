@@ -52,7 +52,7 @@ def run_reference(data: str) -> dict:
     sys.path.insert(0, str(HERE))
     from reference_guangdong import make_reference
 
-    from kaohe.engine.records import School
+    from kaohe.engine import School
     from kaohe.plugins.manager import build_registry
 
     registry = build_registry().registry
@@ -73,7 +73,7 @@ def run_reference(data: str) -> dict:
 
 
 def run_kaohe(data: str, output: str, workers: int) -> dict:
-    from kaohe.engine.batch import run_batch
+    from kaohe.batch import run_batch
 
     from kaohe.plugins.manager import RegistryLoader
 

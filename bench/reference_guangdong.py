@@ -22,6 +22,45 @@ def make_reference(params: dict, classify_point):
     max_kb = params["max_upload_kb"]
     qualified = frozenset(params["qualified_results"])
 
+    def measures(teacher) -> dict:
+        """The values the rules compare, computed by hand (durable_rules-direct gets these)."""
+        hours = 0
+        for entry in teacher.hours:
+            if entry.category != "校本研修":
+                continue
+            if entry.kind in fixed:
+                hours += fixed[entry.kind]
+            elif entry.kind == "线下活动":
+                hours += min(entry.hours, offline_cap)
+            elif entry.kind == "平台认定学时":
+                hours += entry.hours
+        plans = summaries = bad_files = 0
+        summarised = set()
+        for artefact in teacher.artefacts:
+            if artefact.kind == "提升计划":
+                plans += 1
+            elif artefact.kind == "提升总结":
+                summaries += 1
+                summarised.add(artefact.point)
+                if (artefact.format is not None and artefact.format not in formats) or \
+                        (artefact.size_kb is not None and artefact.size_kb > max_kb):
+                    bad_files += 1
+        ok = not_ok = 0
+        for assessment in teacher.assessments:
+            if assessment.kind == "应用能力点测评":
+                if assessment.result in qualified:
+                    ok += 1
+                else:
+                    not_ok += 1
+        kinds = [classify_point(p) for p in teacher.ability_points]
+        return {
+            "hours": min(round(hours, 9), hours_cap), "plans": plans, "points": len(set(teacher.ability_points)),
+            "missing": [p for p in teacher.ability_points if p not in summarised], "bad_files": bad_files,
+            "qualified": ok, "not_qualified": not_ok, "group": bool(teacher.research_group),
+            "outside": [p for p, k in zip(teacher.ability_points, kinds) if k == "outside"],
+            "review": sum(1 for k in kinds if k in ("unverified", "unlisted")),
+        }
+
     def evaluate(teacher) -> tuple[str, list[tuple[str, object, object]]]:
         failed = []
         hours = 0
@@ -34,7 +73,7 @@ def make_reference(params: dict, classify_point):
                 hours += min(entry.hours, offline_cap)
             elif entry.kind == "平台认定学时":
                 hours += entry.hours
-        hours = min(hours, hours_cap)
+        hours = min(round(hours, 9), hours_cap)  # tenths of hours: float sums drift
         if hours < hours_required:
             failed.append(("gd.teacher.school-based-hours", hours, hours_required))
         plans = summaries = bad_files = 0
@@ -81,4 +120,5 @@ def make_reference(params: dict, classify_point):
             verdict = "pass"
         return verdict, failed
 
+    evaluate.measures = measures  # durable_rules-direct decides on these
     return evaluate

@@ -1,5 +1,8 @@
 """Resolved ruleset → CompiledRuleset: measures as closures, rule conditions as durable_rules rulesets.
 
+This module compiles a ruleset as a whole (parameters, measures in dependency order, what is
+used, one durable_rules ruleset per level); `rules` compiles one rule.
+
 Everything that can be decided without a record is decided here, once: names are resolved,
 types checked, parameters folded into conditions, templates checked, and each rule registered
 with durable_rules under a name that includes the revision. `evaluation` then only evaluates.
@@ -7,165 +10,21 @@ with durable_rules under a name that includes the revision. `evaluation` then on
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from . import expressions as ex
-from .durable_backend import FactTooLarge, RuleMatcher, ruleset_name
+from .durable_backend import LevelMatcher, ruleset_name
 from .errors import Diagnostic, Location, RulesetError
 from .language import LEVELS, Resolved, parse_date
-from .measures import MEMBER_LEVEL, Compiler as MeasureCompiler, Measure, MeasureError, compile_filter, model_fields
+from .measures import MEMBER_LEVEL, Compiler as MeasureCompiler, Measure, MeasureError
+from .rules import BUILTIN_NAMES, Rule, compile_rule, render_title  # noqa: F401  (render_title: old callers)
+from .states import citation_of, compile_scope, measure_facts
+from .wording import DEFAULT_LABELS, label as label_of
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_TEMPLATE_WORDS = {"actual", "expected", "gap"}
-BUILTIN_NAMES = {"as_of": ex.DATE}
-DEFAULT_LABELS = {
-    "pass": {"zh": "通过", "en": "pass"},
-    "fail": {"zh": "不通过", "en": "fail"},
-    "needs_review": {"zh": "待人工复核", "en": "needs review"},
-    "not_applicable": {"zh": "不适用", "en": "not applicable"},
-    "not_yet_due": {"zh": "未到期", "en": "not yet due"},
-    "cannot_judge": {"zh": "无法根据此数据判断", "en": "cannot be judged from this data"},
-    "not_in_scope": {"zh": "不在本轮培训范围", "en": "not in scope"},
-}
-# How a record's verdict follows from its required rules: the first status found in this order wins, else pass.
-# A rule not yet due does not decide the verdict: a record is judged on what is due (the rule lists what is coming).
-VERDICT_ORDER = ("fail", "cannot_judge", "needs_review")
-_DUE_WORDS = ("due", "days_late", "days_left")
-# The default wording of a deadline that has not come, and of a requirement met late or not at all.
-NOT_YET_DUE = {"zh": "未到期: 截止日期 {due}, 还有 {days_left} 天。", "en": "Not yet due: due {due}, {days_left} days left."}
-LATE = {"zh": " (已逾期 {days_late} 天)", "en": " ({days_late} days late)"}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one rule concluded for one combination of values, with its wording in both languages."""
-
-    status: str  # pass | fail | needs_review | not_applicable | not_yet_due | cannot_judge | not_in_scope
-    actual: Any
-    actual_text: dict
-    expected: dict
-    explanation: dict
-    remedy: dict | None
-    rendered: dict = field(default_factory=dict, compare=False, repr=False)  # lang -> JSON entry, filled by explain
-
-
-@dataclass
-class Rule:
-    id: str
-    level: str
-    title: dict
-    severity: str
-    citation: dict
-    require: Any
-    applies: Any | None
-    inputs: tuple  # measure names (and as_of) the rule reads, in a fixed order
-    list_inputs: frozenset
-    matcher: RuleMatcher
-    actual_fn: Callable
-    actual_unit: dict
-    expected_fn: Callable  # values -> {zh, en}
-    gap_fn: Callable | None
-    templates: dict  # explain.pass/fail, remedy, not_applicable: {zh, en}
-    constants: dict
-    memo: dict = field(default_factory=dict)
-    due: dt.date | None = None  # a requirement unmet before this day is not yet due, not failed
-    done_on: str | None = None  # the date measure saying when it was done (to say how late)
-    facts: frozenset = frozenset()  # the record's facts (collections, fields) the rule reads
-
-    @property
-    def never_applies(self) -> bool:
-        """Folded to not applicable by the parameters (a reading switched off): reads nothing."""
-        return isinstance(self.applies, ex.Const) and not self.applies.value
-
-    def outcome(self, values: dict) -> Outcome:
-        key = tuple([values.get(n) for n in self.inputs])  # list measures are tuples: hashable
-        found = self.memo.get(key)
-        if found is None:
-            found = self._decide(values)
-            if len(self.memo) >= 1 << 16:
-                self.memo.clear()
-            self.memo[key] = found
-        return found
-
-    def _decide(self, values: dict) -> Outcome:
-        fired = self.matcher.match(values)
-        if self.applies is not None and "applies" not in fired:
-            status = "not_applicable"
-        elif "require" not in fired:
-            status = "fail"
-        else:
-            status = "needs_review" if "review" in fired else "pass"
-        days = None
-        if self.due is not None and status == "fail":
-            as_of = values["as_of"]
-            if as_of <= self.due:
-                status, days = "not_yet_due", (self.due - as_of).days
-            else:
-                done = values.get(self.done_on) if self.done_on else None
-                days = ((done if isinstance(done, dt.date) and done > self.due else as_of) - self.due).days
-        actual = self.actual_fn(values)
-        gap = self.gap_fn(values) if self.gap_fn is not None and status in ("fail", "not_yet_due") else None
-        unit = self.actual_unit
-        fields = {"zh": {}, "en": {}}
-        expected = self.expected_fn(values)
-        for lang in ("zh", "en"):
-            words = fields[lang]
-            for name in self.inputs:
-                words[name] = ex.format_value(values.get(name), lang)
-            for name, value in self.constants.items():
-                words[name] = ex.format_value(value, lang)
-            words["actual"] = ex.format_value(actual, lang) + _unit_suffix(actual, unit, lang)
-            words["expected"] = expected[lang]
-            words["gap"] = ex.format_value(gap, lang) + _unit_suffix(gap, unit, lang) if gap is not None else ""
-            if self.due is not None:
-                words["due"] = ex.format_value(self.due, lang)
-                words["days_late"] = str(days) if status == "fail" and days is not None else ""
-                words["days_left"] = str(days) if status == "not_yet_due" else ""
-        template = self.templates.get(status)
-        if template is None and status == "not_yet_due":
-            template = NOT_YET_DUE
-        explanation = {lang: fill(template[lang], fields[lang]) for lang in ("zh", "en")} if template else \
-            {lang: DEFAULT_LABELS[status][lang] for lang in ("zh", "en")}
-        if status == "fail" and days is not None and "{days_late}" not in template["zh"]:
-            explanation = {lang: _before_stop(explanation[lang], fill(LATE[lang], fields[lang])) for lang in ("zh", "en")}
-        remedy = None
-        if status in ("fail", "not_yet_due") and self.templates.get("remedy"):
-            remedy = {lang: fill(self.templates["remedy"][lang], fields[lang]) for lang in ("zh", "en")}
-        actual_text = {lang: fields[lang]["actual"] for lang in ("zh", "en")}
-        return Outcome(status, actual, actual_text, expected, explanation, remedy)
-
-
-def _before_stop(text: str, clause: str) -> str:
-    """Insert a clause before a sentence's closing stop: "未报送: X。" + "(已逾期 3 天)" → "未报送: X (已逾期 3 天)。"."""
-    stripped = text.rstrip()
-    if stripped and stripped[-1] in "。.":
-        return stripped[:-1] + clause + stripped[-1]
-    return stripped + clause
-
-
-def verdict_of(outcomes, required) -> str:
-    """fail if a required rule fails; else cannot_judge, then needs_review; else pass (rules not yet due included)."""
-    found = {o.status for o, is_required in zip(outcomes, required) if is_required}
-    for status in VERDICT_ORDER:
-        if status in found:
-            return status
-    return "pass"
-
-
-def _unit_suffix(value, unit: dict, lang: str) -> str:
-    if value is None or isinstance(value, (bool, list, tuple)) or not unit.get(lang):
-        return ""
-    spaced = lang == "en" and unit[lang] != "%"
-    return (" " if spaced else "") + unit[lang]
-
-
-def fill(template: str, words: dict) -> str:
-    return _PLACEHOLDER.sub(lambda m: words.get(m.group(1), m.group(0)), template)
 
 
 @dataclass
@@ -180,8 +39,9 @@ class CompiledRuleset:
     overrides: dict = field(default_factory=dict)  # parameter values set at compile time (simulations)
     extensions: Any = None  # the plugins' primitives and catalogues it was compiled with
     layouts: dict = field(default_factory=dict)  # level -> measure layout for output, built on first use
-    scope: dict = field(default_factory=dict)  # level -> Scope: whom the level's rules leave out
-    facts: dict = field(default_factory=dict)  # measure name -> the record facts it reads
+    matchers: dict = field(default_factory=dict)  # level -> durable_backend.LevelMatcher of its rules' conditions
+    scope: dict = field(default_factory=dict)  # level -> states.Scope: whom the level's rules leave out
+    facts: dict = field(default_factory=dict)  # measure name -> the record facts it reads (states.measure_facts)
 
     @property
     def id(self) -> str:
@@ -210,41 +70,10 @@ class CompiledRuleset:
         return (start is None or day >= start) and (end is None or day <= end)
 
     def label(self, level: str, status: str, lang: str) -> str:
-        words = self.labels.get(level, {}).get(status) or DEFAULT_LABELS.get(status, {})
-        return words.get(lang, status)
+        return label_of(self.labels, level, status, lang)
 
 
 # ---- compilation ------------------------------------------------------------------------------
-
-@dataclass
-class Scope:
-    """Whom a level's rules are not about (e.g. teachers off post): left out, listed, and not counted in shares."""
-
-    leaves_out: Callable  # record -> bool
-    title: dict
-    reason: dict
-    citation: dict
-    outcomes: tuple  # one shared not_in_scope Outcome per rule of the level
-
-
-def _scope(resolved: Resolved, params: dict, rules: dict, report) -> dict:
-    out = {}
-    for level, spec in resolved.scope.items():
-        where = lambda *more: resolved.where("scope", level, *more)  # noqa: E731
-        try:
-            predicate = compile_filter(spec["leave_out"], model_fields("Teacher"), params, ())
-        except MeasureError as exc:
-            report(exc.code, f"scope.{level}.leave_out: {exc.message}", where("leave_out", *exc.path), exc.hint)
-            continue
-        citation = _citation(resolved, f"scope.{level}", spec.get("cite"), report, where("cite"))
-        if citation is None:
-            continue
-        reason = spec["reason"]
-        empty = {"zh": "", "en": ""}
-        outcomes = tuple(Outcome("not_in_scope", None, empty, empty, dict(reason), None) for _ in rules[level])
-        out[level] = Scope(predicate, spec["title"], reason, citation, outcomes)
-    return out
-
 
 def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None, extensions=None) -> CompiledRuleset:
     """Type-check and compile; raises RulesetError listing every problem found.
@@ -286,8 +115,8 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
     if overrides:
         blob = json.dumps(overrides, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
         engine_revision += "-" + hashlib.sha256(blob).hexdigest()[:8]
-    for rule_spec in resolved.rules:
-        rule = _compile_rule(resolved, rule_spec, params, param_types, compiled_measures, report, engine_revision)
+    for number, rule_spec in enumerate(resolved.rules):
+        rule = compile_rule(resolved, rule_spec, params, param_types, compiled_measures, report, number)
         if rule is not None:
             rules[rule.level].append(rule)
             used.update(rule.inputs)
@@ -316,13 +145,16 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
         if name not in used_params and defined_here("parameter", name):
             report("ruleset.unused_parameter", f"parameter '{name}' is not used", resolved.where("parameter", name),
                    severity="warning")
-    scope = _scope(resolved, params, rules, report)
+    scope = compile_scope(resolved, params, report, citation_of(resolved, "scope", report))
     if errors:
         raise RulesetError(errors + warnings)
     labels = {level: {**DEFAULT_LABELS, **words} for level, words in resolved.labels.items()}
     measures = _live_measures(measures, rules, resolved.measures)
+    matchers = {level: LevelMatcher.get(ruleset_name(resolved.id, engine_revision, "level", level),
+                                        [c for rule in rules[level] for c in rule.conditions])
+                for level in LEVELS}
     return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings,
-                           overrides=dict(overrides or {}), extensions=extensions, scope=scope,
+                           overrides=dict(overrides or {}), extensions=extensions, matchers=matchers, scope=scope,
                            facts={name: measure_facts(name, compiled_measures) for name in compiled_measures})
 
 
@@ -472,385 +304,6 @@ def _names_in(value, names: set[str]) -> set[str]:
 
     walk(value)
     return used
-
-
-def _expression(resolved, rule_id, key, text, types, report):
-    """Parse + type-check a rule expression; report with line and column."""
-    try:
-        tree = ex.parse(text)
-        kind = ex.check(tree, types)
-        return tree, kind
-    except ex.ExpressionError as exc:
-        base = resolved.where("rule", rule_id, key)
-        column = base.column + exc.offset if base.column is not None else None
-        report(exc.code, f"rule '{rule_id}' {key}: {exc.message}", Location(base.file, base.line, column, base.path), exc.hint)
-        return None, None
-
-
-def _compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dict, measures: dict[str, Measure], report,
-                  engine_revision: str):
-    rule_id = spec["id"]
-    where = lambda *more: resolved.where("rule", rule_id, *more)  # noqa: E731
-    level = spec.get("level")
-    ok = True
-    if level not in LEVELS:
-        report("ruleset.invalid_field", f"rule '{rule_id}' needs level: teacher, school or region", where("level"))
-        return None
-    severity = spec.get("severity", "required")
-    if severity not in ("required", "advisory"):
-        report("ruleset.invalid_field", f"rule '{rule_id}': severity is required or advisory", where("severity"))
-        ok = False
-    for key, lang_required in (("title", True),):
-        if not _bilingual(spec.get(key)):
-            report("ruleset.missing_translation", f"rule '{rule_id}' needs a {key} in zh and en", where(key))
-            ok = False
-    explain = spec.get("explain") or {}
-    for outcome in ("pass", "fail"):
-        if not _bilingual(explain.get(outcome)):
-            report("ruleset.missing_translation", f"rule '{rule_id}' needs explain.{outcome} in zh and en", where("explain"))
-            ok = False
-    if "remedy" in spec and not _bilingual(spec["remedy"]):
-        report("ruleset.missing_translation", f"rule '{rule_id}': remedy needs zh and en", where("remedy"))
-        ok = False
-    if severity == "required" and "remedy" not in spec:
-        report("ruleset.missing_remedy", f"rule '{rule_id}' is required but says nothing of what to do when it fails (remedy)",
-               where(), severity="warning")
-    citation = _citation(resolved, rule_id, spec.get("cite"), report)
-    if citation is None:
-        ok = False
-
-    types = dict(param_types)
-    types.update(BUILTIN_NAMES)
-    types.update({n: m.type for n, m in measures.items() if m.level == level})
-    foreign = {n for n, m in measures.items() if m.level != level}
-
-    def check_level(tree, key):
-        wrong = ex.names(tree) & foreign
-        for name in sorted(wrong):
-            report("ruleset.wrong_level", f"rule '{rule_id}' ({level}) reads '{name}', a {measures[name].level} measure",
-                   where(key))
-        return not wrong
-
-    if "require" not in spec:
-        report("ruleset.missing_field", f"rule '{rule_id}' needs 'require'", where())
-        return None
-    require, kind = _expression(resolved, rule_id, "require", spec["require"], types, report)
-    if require is not None and kind != ex.BOOL:
-        report("ruleset.type_error", f"rule '{rule_id}' require must be a yes/no condition, not a {kind}", where("require"))
-        require = None
-    review = None
-    if "review_when" in spec:
-        review, kind = _expression(resolved, rule_id, "review_when", spec["review_when"], types, report)
-        if review is not None and kind != ex.BOOL:
-            report("ruleset.type_error", f"rule '{rule_id}' review_when must be a yes/no condition", where("review_when"))
-            return None
-        if review is None:
-            return None
-        if not _bilingual(explain.get("review")):
-            report("ruleset.missing_translation", f"rule '{rule_id}' has review_when, so it needs explain.review in zh and en",
-                   where("explain"))
-            return None
-    applies = None
-    if "applies_when" in spec:
-        applies, kind = _expression(resolved, rule_id, "applies_when", spec["applies_when"], types, report)
-        if applies is not None and kind != ex.BOOL:
-            report("ruleset.type_error", f"rule '{rule_id}' applies_when must be a yes/no condition", where("applies_when"))
-            applies = None
-        if applies is None:
-            return None
-    due, done_on = None, None
-    if "due" in spec:
-        due, done_on = _due(spec["due"], params, measures, level, rule_id, where, report)
-        if due is None:
-            return None
-    if require is None or not ok:
-        return None
-    if not check_level(require, "require") or (applies is not None and not check_level(applies, "applies_when")):
-        return None
-
-    actual_tree = None
-    if "actual" in spec:
-        actual_tree, _ = _expression(resolved, rule_id, "actual", spec["actual"], types, report)
-        if actual_tree is None:
-            return None
-    else:
-        actual_tree = _default_actual(require, params)
-    gap_tree = None
-    if "gap" in spec and not any("{gap}" in text for text in _texts([spec.get("remedy"), explain])):
-        report("ruleset.unused_gap", f"rule '{rule_id}' defines gap but no explanation or remedy shows {{gap}}",
-               where("gap"), severity="warning")
-    if "gap" in spec:
-        gap_tree, kind = _expression(resolved, rule_id, "gap", spec["gap"], types, report)
-        if gap_tree is None:
-            return None
-    else:
-        gap_tree = _default_gap(require, params, types)
-
-    read = set(ex.names(require)) | (ex.names(applies) if applies is not None else set())
-    read |= ex.names(review) if review is not None else set()
-    read |= ex.names(actual_tree) if actual_tree is not None else set()
-    read |= ex.names(gap_tree) if gap_tree is not None else set()
-    if due is not None:
-        read |= {"as_of"} | ({done_on} if done_on else set())
-    templates = {"pass": explain["pass"], "fail": explain["fail"]}
-    if "not_yet_due" in explain:
-        if due is None or not _bilingual(explain["not_yet_due"]):
-            report("ruleset.invalid_field", f"rule '{rule_id}': explain.not_yet_due needs zh and en, and a 'due' date",
-                   where("explain"))
-            return None
-        templates["not_yet_due"] = explain["not_yet_due"]
-    if review is not None:
-        templates["needs_review"] = explain["review"]
-    if spec.get("remedy"):
-        templates["remedy"] = spec["remedy"]
-    if spec.get("not_applicable"):
-        templates["not_applicable"] = spec["not_applicable"]
-    if "expected" in spec:
-        if not _bilingual(spec["expected"]):
-            report("ruleset.missing_translation", f"rule '{rule_id}': expected needs zh and en", where("expected"))
-            return None
-        templates["expected"] = spec["expected"]
-    for lang in ("zh", "en"):
-        for name in _PLACEHOLDER.findall(spec["title"][lang]):
-            if name not in params:
-                report("ruleset.unknown_name", f"rule '{rule_id}' title.{lang}: '{{{name}}}' is not a parameter "
-                       "(a title may name parameters only)", where("title"), ex.suggest(name, params))
-                ok = False
-    known = set(types) | _TEMPLATE_WORDS | (set(_DUE_WORDS) if due is not None else set())
-    for key, template in templates.items():
-        for lang in ("zh", "en"):
-            for name in _PLACEHOLDER.findall(template[lang]):
-                if name not in known:
-                    report("ruleset.unknown_name", f"rule '{rule_id}' {key}.{lang}: unknown placeholder '{{{name}}}'",
-                           where(*(("explain",) if key in ("pass", "fail", "needs_review", "not_yet_due") else (key,))),
-                           ex.suggest(name, known))
-                    ok = False
-                elif name not in _TEMPLATE_WORDS and name not in params and name not in _DUE_WORDS:
-                    read.add(name)
-    if not ok:
-        return None
-    inputs = tuple(sorted(n for n in read if n not in params))
-    constants = {n: params[n] for n in sorted(read | _template_params(templates, params)) if n in params}
-
-    folded_require = ex.fold(require, params)
-    folded_applies = ex.fold(applies, params) if applies is not None else None
-    if isinstance(folded_applies, ex.Const) and folded_applies.value:
-        folded_applies = None  # always applies
-    never_applies = isinstance(folded_applies, ex.Const)
-    if isinstance(folded_require, ex.Const) and not never_applies:
-        report("ruleset.constant_condition", f"rule '{rule_id}' require does not depend on any measure: with these "
-               f"parameters it is always {'met' if folded_require.value else 'unmet'}", where("require"))
-        return None
-    try:
-        conditions, props = {}, {}
-        if not never_applies:
-            conditions["require"] = ex.to_durable(folded_require, params, props).condition
-            if folded_applies is not None:
-                conditions["applies"] = ex.to_durable(folded_applies, params, props).condition
-            folded_review = ex.fold(review, params) if review is not None else None
-            if isinstance(folded_review, ex.Const):
-                if folded_review.value:
-                    report("ruleset.constant_condition", f"rule '{rule_id}' review_when is always true with these parameters",
-                           where("review_when"))
-                    return None
-            elif folded_review is not None:
-                conditions["review"] = ex.to_durable(folded_review, params, props).condition
-        matcher = RuleMatcher.get(ruleset_name(resolved.id, engine_revision, rule_id), conditions, props)
-    except ex.ExpressionError as exc:
-        report(exc.code, f"rule '{rule_id}': {exc.message}", where("require"), exc.hint)
-        return None
-    except FactTooLarge as exc:
-        report("ruleset.too_many_values", f"rule '{rule_id}': {exc}", where("require"))
-        return None
-
-    actual_fn = ex.to_closure(actual_tree, params) if actual_tree is not None else (lambda values: None)
-    unit = {}
-    if isinstance(actual_tree, ex.Name) and actual_tree.name in measures:
-        unit = measures[actual_tree.name].unit
-    gap_fn = ex.to_closure(gap_tree, params) if gap_tree is not None else None
-    expected_fn = _expected(templates.get("expected"), require, params, resolved, measures, inputs, constants)
-    return Rule(
-        id=rule_id, level=level, title=render_title(spec["title"], params), severity=severity, citation=citation,
-        require=require, applies=folded_applies, inputs=inputs,
-        list_inputs=frozenset(n for n in inputs if types.get(n) == ex.LIST),
-        matcher=matcher, actual_fn=actual_fn, actual_unit=unit, expected_fn=expected_fn, gap_fn=gap_fn,
-        templates=templates, constants=constants, due=due, done_on=done_on,
-        facts=frozenset(f for name in inputs if name in measures for f in measure_facts(name, measures)))
-
-
-def _due(spec, params: dict, measures: dict, level: str, rule_id: str, where, report):
-    """`due: plans_due` (a date parameter or "YYYY-MM-DD") or `due: {on: plans_due, done_on: a date measure}`."""
-    on, done_on = (spec.get("on"), spec.get("done_on")) if isinstance(spec, dict) else (spec, None)
-    if isinstance(spec, dict):
-        for key in spec:
-            if key not in ("on", "done_on"):
-                report("ruleset.unknown_field", f"rule '{rule_id}': unknown field '{key}' in due", where("due", key),
-                       ex.suggest(str(key), ["on", "done_on"]))
-                return None, None
-    day = params.get(on) if isinstance(on, str) and on in params else parse_date(on)
-    if not isinstance(day, dt.date):
-        report("ruleset.invalid_field", f"rule '{rule_id}': due names a date parameter or a date (YYYY-MM-DD), "
-               f"not '{on}'", where("due"), ex.suggest(str(on), [n for n, v in params.items() if isinstance(v, dt.date)]))
-        return None, None
-    if done_on is not None:
-        measure = measures.get(done_on)
-        if measure is None or measure.level != level or measure.type != ex.DATE:
-            report("ruleset.invalid_field", f"rule '{rule_id}': due.done_on names a date measure of the {level}",
-                   where("due", "done_on"), ex.suggest(str(done_on), [n for n, m in measures.items()
-                                                                     if m.level == level and m.type == ex.DATE]))
-            return None, None
-    return day, done_on
-
-
-# the items of a member collection are results; reading their verdicts or rule outcomes reads "member_verdicts"
-MEMBER_VERDICTS = "member_verdicts"
-MEMBER_RULE = "member_rule"  # (MEMBER_RULE, rule id): the members' outcomes of one rule
-MEMBER_MEASURE = "member_measure"  # (MEMBER_MEASURE, measure name): one measure of the members
-
-
-def measure_facts(name: str, measures: dict, seen: frozenset = frozenset()) -> frozenset:
-    """The record facts a measure reads (collections and fields), so a rule over a fact a source does not
-    carry can be told apart from a rule the record fails."""
-    measure = measures.get(name)
-    if measure is None or name in seen:
-        return frozenset()
-    body = measure.spec.get(measure.primitive)
-    facts = set()
-    if measure.primitive == "expr":
-        for other in measure.reads:
-            facts |= measure_facts(other, measures, seen | {name})
-    elif measure.primitive == "field":
-        if isinstance(body, str) and not body.startswith("school."):
-            facts.add(body.split(".", 1)[0])
-    elif isinstance(body, dict):
-        for key in ("of", "in", "each"):
-            if isinstance(body.get(key), str):
-                facts.add(body[key])
-        kind = (body.get("where") or {}).get("kind") if isinstance(body.get("where"), dict) else None
-        collection = body.get("of") or body.get("in")
-        if isinstance(collection, str) and isinstance(kind, str):
-            facts.discard(collection)  # only this kind of the collection is read: "assessments:应用能力点测评"
-            facts.add(f"{collection}:{kind}")
-        if body.get("of") in ("teachers", "schools"):
-            for condition in [body.get("that"), body.get("where")] + list(body.get("where_any") or []):
-                if not isinstance(condition, dict):
-                    continue
-                if "verdict" in condition:
-                    facts.add(MEMBER_VERDICTS)
-                facts.update((MEMBER_MEASURE, key) for key in condition
-                             if key in measures and measures[key].level != measure.level)
-                passed = condition.get("passed")
-                for rule_id in [passed] if isinstance(passed, str) else passed or ():
-                    facts.add((MEMBER_RULE, rule_id))
-    return frozenset(facts)
-
-
-def render_title(title: dict, params: dict) -> dict:
-    """A title may name parameters ("校本研修累计{school_based_hours_required}学时"): filled once, here,
-    so a changed threshold changes the title with it."""
-    words = {lang: {n: ex.format_value(v, lang) for n, v in params.items()} for lang in ("zh", "en")}
-    return {lang: fill(title[lang], words[lang]) for lang in ("zh", "en")}
-
-
-def _texts(value) -> list[str]:
-    """Every string inside a (nested) template mapping."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list):
-        return [t for v in value for t in _texts(v)]
-    return []
-
-
-def _template_params(templates: dict, params: dict) -> set[str]:
-    out = set()
-    for template in templates.values():
-        for lang in ("zh", "en"):
-            out |= {n for n in _PLACEHOLDER.findall(template[lang]) if n in params}
-    return out
-
-
-def _bilingual(value) -> bool:
-    return isinstance(value, dict) and all(isinstance(value.get(l), str) and value[l].strip() for l in ("zh", "en"))
-
-
-def _citation(resolved: Resolved, rule_id: str, cite, report, where=None) -> dict | None:
-    where = where or resolved.where("rule", rule_id, "cite")
-    if not isinstance(cite, dict) or not cite.get("source") or not cite.get("clause"):
-        report("ruleset.missing_citation", f"rule '{rule_id}' needs cite: {{source: …, clause: …}}", where)
-        return None
-    source = resolved.sources.get(cite["source"])
-    if source is None:
-        report("ruleset.unknown_source", f"rule '{rule_id}' cites unknown source '{cite['source']}'", where,
-               ex.suggest(str(cite["source"]), resolved.sources))
-        return None
-    out = {"source": cite["source"], "document": source.get("title"), "number": source.get("number"),
-           "seed": source.get("seed"), "clause": cite["clause"]}
-    if cite.get("quote"):
-        out["quote"] = cite["quote"]
-    return out
-
-
-def _measure_side(node):
-    """The measure a simple comparison is about: `x >= p`, `p <= x`, `len(x) == 0`."""
-    if isinstance(node, ex.Compare):
-        for side, other in ((node.left, node.right), (node.right, node.left)):
-            if isinstance(side, (ex.Name, ex.Call)) and isinstance(other, (ex.Name, ex.Const)):
-                return side, other
-    return None, None
-
-
-def _default_actual(require, params):
-    side, _ = _measure_side(require)
-    if side is not None and not (isinstance(side, ex.Name) and side.name in params):
-        return side.arg if isinstance(side, ex.Call) else side
-    names = sorted(ex.names(require) - set(params))
-    return ex.Name(names[0]) if len(names) == 1 else None
-
-
-def _default_gap(require, params, types):
-    """For `measure >= p` (and friends) the shortfall p - measure; else no gap."""
-    if not isinstance(require, ex.Compare) or require.op not in (">=", ">", "<=", "<"):
-        return None
-    left, right = require.left, require.right
-    if types.get(getattr(left, "name", None)) != ex.NUMBER and not isinstance(left, ex.Const):
-        if not (isinstance(left, ex.Name) and left.name in params):
-            return None
-    if require.op in (">=", ">"):
-        return ex.Arith("-", right, left)
-    return ex.Arith("-", left, right)
-
-
-def _expected(template, require, params, resolved, measures, inputs, constants):
-    """The requirement as policy text: a template from the ruleset, or derived from the condition."""
-    if template is not None:
-        def expected(values):
-            words = {}
-            out = {}
-            for lang in ("zh", "en"):
-                words = {n: ex.format_value(values.get(n), lang) for n in inputs}
-                words.update({n: ex.format_value(v, lang) for n, v in constants.items()})
-                out[lang] = fill(template[lang], words)
-            return out
-        return expected
-    side, other = _measure_side(require)
-    if side is not None and isinstance(require, ex.Compare):
-        op = require.op if require.left is side else ex._FLIP[require.op]
-        unit = measures[side.name].unit if isinstance(side, ex.Name) and side.name in measures else {}
-        text = {}
-        for lang in ("zh", "en"):
-            if isinstance(other, ex.Name) and other.name in params:
-                value = ex.format_value(params[other.name], lang)
-            elif isinstance(other, ex.Const):
-                value = ex.format_value(other.value, lang)
-            else:
-                value = other.name
-            suffix = _unit_suffix(1, unit, lang)
-            text[lang] = f"{ex.SYMBOL[op]} {value}{suffix}"
-        return lambda values: text
-    rendered = ex.render(require, params)
-    return lambda values: {"zh": rendered, "en": rendered}
 
 
 def _check_member_rules(resolved, measures, rules, report):

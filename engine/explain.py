@@ -2,7 +2,7 @@
 
 RESULT_VERSION is bumped when the shape changes incompatibly. A rule's JSON entry depends only on its
 outcome, which every record with the same values shares, so it is built once per (outcome,
-language) and reused: treat result dicts as read-only.
+language) and reused, in this module's own cache: treat result dicts as read-only.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import datetime as dt
 from typing import Any
 
 from .asof import left_out_text
-from .compiler import VERDICT_ORDER, CompiledRuleset, Outcome, Rule
-from .evaluation import Evaluation, RegionResult, SchoolResult, TeacherResult, _Result
+from .states import FACT_NAMES, fact_names  # noqa: F401  (the words of facts, part of the output surface)
+from .compiler import CompiledRuleset, Rule
+from .evaluation import VERDICT_PRECEDENCE, Evaluation, Outcome, RegionResult, SchoolResult, TeacherResult, _Result
 from .expressions import format_value
 
 RESULT_VERSION = "1"
@@ -24,47 +25,13 @@ def language(code: str | None) -> str:
     return LANG_CODES.get((code or "zh").strip().lower(), "zh")
 
 
-# What each fact a record can carry is called, to say what a source did not carry.
-FACT_NAMES = {
-    "hours": {"zh": "学时记录", "en": "hour entries"},
-    "artefacts": {"zh": "上传材料", "en": "uploaded files"},
-    "assessments": {"zh": "考核结果", "en": "assessment results"},
-    "ability_points": {"zh": "能力点选择", "en": "chosen ability points"},
-    "research_group": {"zh": "所属教研组", "en": "research group"},
-    "status": {"zh": "在岗状态", "en": "post status"},
-    "stage": {"zh": "任教学段", "en": "school stage"},
-    "subject": {"zh": "任教学科", "en": "subject"},
-    "full_time": {"zh": "是否专任教师", "en": "full-time status"},
-    "management_team": {"zh": "管理团队", "en": "management team"},
-    "documents": {"zh": "报送文件", "en": "filed documents"},
-    "research_groups": {"zh": "教研组", "en": "research groups"},
-    "evidence": {"zh": "佐证材料", "en": "evidence"},
-    "self_score": {"zh": "自评打分", "en": "self-assessment score"},
-    "counts": {"zh": "统计数", "en": "counts"},
-    "is_pilot": {"zh": "是否试点", "en": "pilot status"},
-    "environment": {"zh": "信息化环境", "en": "IT environment"},
-    "teachers": {"zh": "教师名单", "en": "teacher list"},
-    "schools": {"zh": "学校名单", "en": "school list"},
-    "member_verdicts": {"zh": "部分成员的结论", "en": "every member's verdict"},
-}
+_ENTRY_LIMIT = 1 << 16
+# lang -> outcome -> entry. Outcomes compare and hash by identity, and a key keeps its outcome alive.
+_entries: dict[str, dict] = {"zh": {}, "en": {}}
+
+
 # Order in which per-verdict counts are listed.
-VERDICTS = ("pass",) + VERDICT_ORDER + ("not_in_scope",)
-
-
-def fact_names(facts) -> dict:
-    """["hours", "assessments"] → {"zh": "学时记录、考核结果", "en": "hour entries, assessment results"}."""
-    def name(fact):
-        if isinstance(fact, tuple) and fact[0] == "member_measure":
-            return {"zh": f"部分成员的 {fact[1]}", "en": f"every member's {fact[1]}"}
-        if isinstance(fact, tuple):
-            return {"zh": f"部分成员的规则 {fact[1]} 结果", "en": f"every member's outcome of rule {fact[1]}"}
-        collection, _, kind = fact.partition(":")
-        words = FACT_NAMES.get(collection, {"zh": collection, "en": collection})
-        return {"zh": f"{kind}{words['zh']}", "en": f"{words['en']} of kind {kind}"} if kind else words
-
-    names = [name(f) for f in facts]
-    return {"zh": "、".join(n["zh"] for n in names), "en": ", ".join(n["en"] for n in names)}
-
+VERDICTS = ("pass",) + VERDICT_PRECEDENCE + ("not_in_scope",)
 
 def verdict_counts(results) -> dict:
     """How many records reached each verdict, every verdict listed (0 included), in a fixed order."""
@@ -75,21 +42,27 @@ def verdict_counts(results) -> dict:
 
 
 def rule_entry(rule: Rule, outcome: Outcome, lang: str) -> dict:
-    entry = outcome.rendered.get(lang)
-    if entry is None:
-        entry = {
-            "id": rule.id,
-            "title": rule.title[lang],
-            "severity": rule.severity,
-            "status": outcome.status,
-            "actual": _json_value(outcome.actual),
-            "actual_text": outcome.actual_text[lang],
-            "expected": outcome.expected[lang],
-            "explanation": outcome.explanation[lang],
-            "remedy": outcome.remedy[lang] if outcome.remedy else None,
-            "citation": rule.citation,
-        }
-        outcome.rendered[lang] = entry
+    """A rule's JSON entry. Outcomes are shared by every record that shows the same values, so each
+    (outcome, language) is built once and reused: treat the entry as read-only."""
+    cache = _entries[lang]
+    entry = cache.get(outcome)
+    if entry is not None:
+        return entry
+    entry = {
+        "id": rule.id,
+        "title": rule.title[lang],
+        "severity": rule.severity,
+        "status": outcome.status,
+        "actual": _json_value(outcome.actual),
+        "actual_text": outcome.actual_text[lang],
+        "expected": outcome.expected[lang],
+        "explanation": outcome.explanation[lang],
+        "remedy": outcome.remedy[lang] if outcome.remedy else None,
+        "citation": rule.citation,
+    }
+    if len(cache) >= _ENTRY_LIMIT:
+        cache.clear()
+    cache[outcome] = entry
     return entry
 
 
@@ -142,7 +115,7 @@ def _judged(result: _Result, out: dict, lang: str, detail: str) -> dict:
     """The verdict and the rules behind it: compact (what fails or needs review) or full (every rule, the measures)."""
     out["verdict"] = result.verdict
     out["verdict_text"] = result.ruleset.label(result.level, result.verdict, lang)
-    pairs = list(zip(result.rules, result.outcomes))
+    rules, statuses = result.rules, result.statuses
     if result.left_out:
         out["left_out"] = {"entries": dict(result.left_out),
                            "explanation": left_out_text(result.left_out, result.values["as_of"], lang)}
@@ -152,16 +125,19 @@ def _judged(result: _Result, out: dict, lang: str, detail: str) -> dict:
         if detail == "compact":
             out["failed_rules"], out["review_rules"] = [], []
         else:
-            out["rules"] = [rule_entry(r, o, lang) for r, o in pairs]
+            out["rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes)]
             out["measures"] = {}
         return out
-    if detail == "compact":
-        out["failed_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "fail"]
-        out["review_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "needs_review"]
-        out["not_yet_due_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "not_yet_due"]
-        out["cannot_judge_rules"] = [rule_entry(r, o, lang) for r, o in pairs if o.status == "cannot_judge"]
+    if detail == "compact":  # only what fails, needs review, is not yet due or cannot be judged is worded
+        out["failed_rules"] = [rule_entry(rules[i], result.outcome(i), lang) for i, s in enumerate(statuses) if s == "fail"]
+        out["review_rules"] = [rule_entry(rules[i], result.outcome(i), lang) for i, s in enumerate(statuses)
+                               if s == "needs_review"]
+        for status in ("not_yet_due", "cannot_judge"):
+            if status in statuses:
+                out[f"{status}_rules"] = [rule_entry(rules[i], result.outcome(i), lang)
+                                          for i, s in enumerate(statuses) if s == status]
     else:
-        out["rules"] = [rule_entry(r, o, lang) for r, o in pairs]
+        out["rules"] = [rule_entry(r, o, lang) for r, o in zip(rules, result.outcomes)]
         out["measures"] = measures_entry(result)
     return out
 
@@ -211,9 +187,9 @@ def evaluation_dict(evaluation: Evaluation, lang: str = "zh", detail: str = "ful
             "teacher_verdicts": verdict_counts(teachers),
             "school_verdicts": verdict_counts(evaluation.schools),
             "with_rules_not_yet_due": {
-                "teachers": sum(1 for t in teachers if "not_yet_due" in {o.status for o in t.outcomes}),
-                "schools": sum(1 for s in evaluation.schools if "not_yet_due" in {o.status for o in s.outcomes}),
-                "regions": sum(1 for r in evaluation.regions if "not_yet_due" in {o.status for o in r.outcomes}),
+                "teachers": sum(1 for t in teachers if "not_yet_due" in t.statuses),
+                "schools": sum(1 for s in evaluation.schools if "not_yet_due" in s.statuses),
+                "regions": sum(1 for r in evaluation.regions if "not_yet_due" in r.statuses),
             },
         },
         "schools": schools,
@@ -296,7 +272,7 @@ def text_report(evaluation: Evaluation, lang: str = "zh") -> str:
                 lines.append(f"    {w['in_scope']}: {scope.title[lang]}; {w['clause']}: {_citation_text(scope.citation)}")
                 continue
             failed = teacher.failed() or teacher.verdict != "pass" or teacher.left_out or \
-                any(o.status == "not_yet_due" for o in teacher.outcomes)
+                "not_yet_due" in teacher.statuses
             if not failed:
                 lines.append(f"  {w['teacher']} {label} [{teacher.record.id}]: {verdict}, {w['all_met']}")
                 continue
@@ -313,7 +289,7 @@ def text_report(evaluation: Evaluation, lang: str = "zh") -> str:
         counts = {v: n for v, n in verdict_counts(results).items() if n and v != "pass"}
         if counts:
             lines.append(f"{w[key]}: " + w["sep"].join(f"{ruleset.label(level, v, lang)} {n}" for v, n in counts.items()))
-    upcoming = {name: sum(1 for r in results if any(o.status == "not_yet_due" for o in r.outcomes))
+    upcoming = {name: sum(1 for r in results if "not_yet_due" in r.statuses)
                 for name, results in (("schools", evaluation.schools), ("teachers", teachers), ("regions", evaluation.regions))}
     if any(upcoming.values()):
         lines.append(w["upcoming"].format(**upcoming))

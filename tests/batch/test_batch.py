@@ -9,9 +9,11 @@ import json
 import batch_data
 import pytest
 
-from kaohe.engine import batch, batch_worker, explain
-from kaohe.engine.batch import run_batch
-from kaohe.engine.batch_io import to_parquet
+from kaohe.batch import grouping
+from kaohe.batch import worker as batch_worker
+from kaohe.engine import explain
+from kaohe.batch import run_batch
+from kaohe.batch.formats import to_parquet
 from kaohe.engine.errors import InputFormatError, KaoheError
 from kaohe.engine.inputs import read_dataset
 from kaohe.engine.records import School
@@ -47,7 +49,7 @@ def run(inputs, out, **options):
 
 
 def test_two_workers_write_the_same_bytes_in_input_order(school_file, expected, data, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK_BYTES", 20_000)  # a chunk per school: the workers interleave
+    monkeypatch.setattr(grouping, "CHUNK_BYTES", 20_000)  # a chunk per school: the workers interleave
     out = tmp_path / "w2.jsonl"
     summary = run(school_file, out, workers=2)
     assert summary.workers == 2
@@ -159,10 +161,35 @@ def test_bad_records_give_the_same_errors_with_two_workers(corrupted, tmp_path):
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
 
 
-def test_regions_are_counted_not_evaluated(data, tmp_path):
-    records = [{"id": "440802", "level": "county"}] + data[:3]
-    summary = run(batch_data.write_jsonl(tmp_path / "in.jsonl", records), tmp_path / "out.jsonl")
-    assert (summary.regions_skipped, summary.schools, summary.status) == (1, 3, "ok")
+def test_regions_are_judged_on_their_schools_results_in_the_same_run(data, tmp_path):
+    county = data[0]["county_id"]
+    filed = {"id": county, "level": "county", "name": "县", "documents": [{"kind": "验收与考核方案", "filed_on": "2022-09-01"}]}
+    records = [filed, {"id": "440899", "level": "county"}] + data[:3]
+    path = batch_data.write_jsonl(tmp_path / "in.jsonl", records)
+    summary = run(path, tmp_path / "out.jsonl", summary_path=tmp_path / "summary.json")
+    assert (summary.regions_skipped, summary.schools, summary.status) == (0, 3, "ok")
+    lines = batch_data.lines(tmp_path / "out.jsonl")
+    schools, regions = lines[:3], lines[3:]
+    assert [r["id"] for r in regions] == [county, "440899"]
+    in_county = [s["id"] for s in schools if s["id"] in {d["id"] for d in data[:3] if d["county_id"] == county}]
+    assert regions[0]["schools"] == in_county and regions[1]["schools"] == []
+    by_rule = {r["id"]: r["status"] for r in regions[1]["rules"]}
+    assert by_rule["gd.region.acceptance-plan"] == "fail" and regions[1]["verdict"] == "fail"
+    assert {r["id"]: r["status"] for r in regions[0]["rules"]}["gd.region.acceptance-plan"] == "pass"
+    report = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert [(r["id"], r["verdict"]) for r in report["regions"]] == [(r["id"], r["verdict"]) for r in regions]
+    # the same with two workers, byte for byte
+    run(path, tmp_path / "two.jsonl", workers=2)
+    assert (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "out.jsonl").read_bytes()
+
+
+def test_a_bad_region_record_is_reported_and_the_rest_evaluated(data, tmp_path):
+    records = [{"id": "440802", "level": "district"}] + data[:2]
+    summary = run(batch_data.write_jsonl(tmp_path / "in.jsonl", records), tmp_path / "out.jsonl",
+                  errors_path=tmp_path / "errors.jsonl")
+    assert (summary.regions_skipped, summary.schools, summary.status) == (1, 2, "errors")
+    error, = batch_data.lines(tmp_path / "errors.jsonl")
+    assert error["line"] == 1 and error["problems"][0]["field"] == "level"
 
 
 # ---- the summary -------------------------------------------------------------------------------------
@@ -281,7 +308,7 @@ def test_an_output_folder_that_does_not_exist_is_named_before_reading(school_fil
 
 
 def test_two_workers_can_write_to_stdout(school_file, expected, capfdbinary, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(grouping, "CHUNK_BYTES", 20_000)
     summary = run(school_file, "-", workers=2)
     assert summary.grouping == "sorted"  # decided by a pass over the keys: stdout cannot be taken back
     assert capfdbinary.readouterr().out == expected

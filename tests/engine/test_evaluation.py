@@ -160,3 +160,29 @@ def test_region_measures_read_their_schools_records():
     # a teacher evaluated within a school reads its fields; alone, the value is empty and the rule fails
     assert results[0].teachers[0].status_of("probe.teacher") == "pass"
     assert evaluator.teacher(complete_teacher(), AS_OF).status_of("probe.teacher") == "fail"
+
+
+def test_a_decision_is_remembered_by_what_the_condition_compares_and_worded_for_each_teacher(registry):
+    evaluator = Evaluator(registry.get("guangdong", AS_OF).with_overrides({"max_upload_kb": 4096}))
+    points = ["GD:B1", "GD:B2", "GD:B4", "GD:G4"]
+    summaries = [{"kind": "提升总结", "point": p, "format": "pdf", "size_kb": 300} for p in points]
+    plan = [{"kind": "提升计划", "format": "docx", "size_kb": 100}]
+    first = evaluator.teacher(complete_teacher(ability_points=points, artefacts=plan + summaries[1:]), AS_OF)
+    second = evaluator.teacher(complete_teacher(ability_points=points, artefacts=plan + summaries[:3]), AS_OF)
+    decided = evaluator.decisions("gd.teacher.point-summaries")
+    assert list(decided.values()) == ["fail"]  # one missing summary, whichever it is: decided once
+    assert first.outcome_of("gd.teacher.point-summaries").explanation["zh"] == "以下能力点还没有提升总结: GD:B1。"
+    assert second.outcome_of("gd.teacher.point-summaries").explanation["zh"] == "以下能力点还没有提升总结: GD:G4。"
+    assert evaluator.stats("teacher")["decided"] == 1
+
+
+def test_an_unknown_status_reads_as_its_name_and_does_not_decide_a_verdict():
+    from kaohe.engine.evaluation import level_verdict
+    from kaohe.engine.wording import label
+
+    assert level_verdict(("pass", "on_hold", "needs_review"), (True, True, True)) == "needs_review"
+    assert level_verdict(("pass", "not_yet_due"), (True, True)) == "pass"  # judged on what is due
+    assert level_verdict(("needs_review", "fail"), (True, True)) == "fail"
+    assert level_verdict(("fail", "pass"), (False, True)) == "pass"
+    assert label({}, "teacher", "on_hold", "zh") == "on_hold"
+    assert label({}, "teacher", "not_yet_due", "zh") == "未到期"
