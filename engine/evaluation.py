@@ -471,7 +471,7 @@ class Evaluator:
     def _unjudged(self, result: _Result, unknown: frozenset) -> None:
         """Rules that read facts the record's source does not carry cannot be judged (slow path: such records only)."""
         plan = result._level
-        statuses, lacking = states.cannot_judge_statuses(plan.rules, result.statuses, unknown)
+        statuses, lacking = states.cannot_judge_statuses(self.ruleset, plan.rules, result.statuses, unknown)
         if not lacking:
             return
         result.statuses, result.verdict = statuses, level_verdict(statuses, plan.required)
@@ -479,7 +479,7 @@ class Evaluator:
         for index, facts in lacking.items():
             rule = plan.rules[index]
             outcomes[index] = Outcome("cannot_judge", None, {"zh": "", "en": ""}, dict(rule.title),
-                                      states.cannot_judge_explanation(facts, states.fact_names), None)
+                                      states.cannot_judge_explanation(facts, self.ruleset), None)
         result._outcomes = tuple(outcomes)
 
     def school(self, school: School, as_of: dt.date, teachers: list[TeacherResult] | None = None) -> SchoolResult:

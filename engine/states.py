@@ -157,26 +157,43 @@ def unknown_facts(ruleset, record, members) -> frozenset:
     return frozenset(unknown)
 
 
-def cannot_judge_statuses(rules, statuses: tuple, unknown: frozenset) -> tuple[tuple, dict]:
-    """(statuses with unjudgeable rules turned cannot_judge, {rule index: facts lacking})."""
+def cannot_judge_statuses(ruleset, rules, statuses: tuple, unknown: frozenset) -> tuple[tuple, dict]:
+    """(statuses with unjudgeable rules turned cannot_judge, {rule index: facts lacking}). A rule found not
+    applicable stays so when what decides that (its applies_when) is carried."""
     changed, lacking_by_rule = list(statuses), {}
     for i, (rule, status) in enumerate(zip(rules, statuses)):
         lacking = frozenset(f for f in rule.facts if lacks(f, unknown))
-        if lacking and status != "not_applicable":
-            changed[i] = "cannot_judge"
-            lacking_by_rule[i] = lacking
+        if not lacking or rule.never_applies:
+            continue
+        if status == "not_applicable":
+            deciding = {f for name in ex.names(rule.applies) for f in ruleset.facts.get(name, ())}
+            if not any(lacks(f, unknown) for f in deciding):
+                continue
+        changed[i] = "cannot_judge"
+        lacking_by_rule[i] = lacking
     return tuple(changed), lacking_by_rule
 
 
-def cannot_judge_explanation(lacking: frozenset, fact_names: Callable) -> dict:
+def cannot_judge_explanation(lacking: frozenset, ruleset) -> dict:
+    """What the source does not carry, or which of the members' results cannot be judged."""
     own = sorted(f for f in lacking if isinstance(f, str) and f != MEMBER_VERDICTS)
     if own:
         names = fact_names(own)
         return {"zh": f"无法根据此数据判断: 数据来源未包含{names['zh']}。",
                 "en": f"Cannot be judged from this data: the source does not carry {names['en']}."}
-    names = fact_names(sorted(lacking, key=str))
-    return {"zh": f"无法根据此数据判断: 它读取的{names['zh']}中有无法根据此数据判断的。",
-            "en": f"Cannot be judged from this data: it reads {names['en']}, and some cannot be judged."}
+    titles = {"zh": [], "en": []}
+    for fact in sorted(lacking, key=str):
+        if fact == MEMBER_VERDICTS:
+            title = {"zh": "结论", "en": "verdicts"}
+        elif fact[0] == MEMBER_RULE:
+            title = ruleset.rule(fact[1]).title
+        else:
+            title = next((m.title for ms in ruleset.measures.values() for m in ms if m.name == fact[1]),
+                         {"zh": fact[1], "en": fact[1]})
+        for lang in ("zh", "en"):
+            titles[lang].append(f"“{title[lang]}”" if lang == "zh" else f"\"{title[lang]}\"")
+    return {"zh": f"无法根据此数据判断: 部分成员的{'、'.join(titles['zh'])}无法根据此数据判断。",
+            "en": f"Cannot be judged from this data: some members' {', '.join(titles['en'])} cannot be judged from this data."}
 
 
 # What each fact a record can carry is called, to say what a source did not carry.
