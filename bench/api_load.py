@@ -34,6 +34,17 @@ sys.path.insert(0, str(HERE.parent / "examples"))
 
 import generate_guangdong  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+import workload  # noqa: E402
+
+WORKLOAD = ["realistic"]  # --workload: bench/workload.py's varied teachers, or the bundled generator's profiles
+
+
+def schools_for(teachers: int, per_school: int, seed: int) -> list[dict]:
+    if WORKLOAD[0] == "bundled":
+        return list(generate_guangdong.iter_schools(teachers, per_school, seed))
+    return list(workload.iter_schools(teachers, per_school, seed, fractional=WORKLOAD[0] == "fractional"))
+
 AS_OF = "2022-12-31"
 
 
@@ -103,7 +114,7 @@ def http_request(method: str, path: str, host: str, body: bytes = b"", content_t
 # ---- phases --------------------------------------------------------------------------------------
 
 def teacher_bodies(count: int, seed: int) -> list[bytes]:
-    teachers = [t for s in generate_guangdong.iter_schools(count, 40, seed) for t in s["teachers"]][:count]
+    teachers = [t for s in schools_for(count, 40, seed) for t in s["teachers"]][:count]
     return [json.dumps({"ruleset": "guangdong", "as_of": AS_OF, "detail": "compact", "teacher": t},
                        ensure_ascii=False).encode("utf-8") for t in teachers]
 
@@ -179,7 +190,7 @@ def _stream_body(schools: list[dict]) -> bytes:
 
 async def batch_phase(host, port, teachers: int, seed: int, seconds: float, headers, streams: int = 1,
                       detail: str = "compact", pids: list[int] = ()) -> dict:
-    schools = list(generate_guangdong.iter_schools(teachers, 50, seed))
+    schools = schools_for(teachers, 50, seed)
     count = sum(len(s["teachers"]) for s in schools)
     body = _stream_body(schools)
     raw = http_request("POST", f"/v1/evaluations/stream?ruleset=guangdong&as_of={AS_OF}&detail={detail}", f"{host}:{port}",
@@ -218,7 +229,7 @@ async def batch_phase(host, port, teachers: int, seed: int, seconds: float, head
 
 
 async def json_batch_phase(host, port, teachers: int, seed: int, seconds: float, headers, detail="compact") -> dict:
-    schools = list(generate_guangdong.iter_schools(teachers, 50, seed))
+    schools = schools_for(teachers, 50, seed)
     count = sum(len(s["teachers"]) for s in schools)
     body = json.dumps({"ruleset": "guangdong", "as_of": AS_OF, "detail": detail, "schools": schools},
                       ensure_ascii=False).encode("utf-8")
@@ -353,8 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soak-clients", type=int, default=64)
     parser.add_argument("--api-key", default=os.environ.get("KAOHE_API_KEY"))
     parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--workload", choices=("realistic", "fractional", "bundled"), default="realistic",
+                        help="what the requests hold: bench/workload.py's varied teachers, or the bundled generator's")
     parser.add_argument("--json-out", help="also write the figures to this file")
     args = parser.parse_args(argv)
+    WORKLOAD[0] = args.workload
     if args.soak_seconds > 600 or args.seconds > 600:
         parser.error("phases are bounded at 600 s")
 

@@ -33,15 +33,27 @@ HERE = Path(__file__).resolve().parent
 AS_OF = dt.date(2022, 12, 31)
 
 
-def generate(teachers: int, per_school: int, path: Path) -> float:
+def generate(teachers: int, per_school: int, path: Path, kind: str) -> float:
+    """Schools one per line, then a line per county and city they are in (regions are judged in the same run)."""
     sys.path.insert(0, str(HERE.parent / "examples"))
+    sys.path.insert(0, str(HERE))
     import generate_guangdong
+    import workload
 
     started = time.perf_counter()
     tmp = path.with_suffix(".partial")
+    counties: dict = {}
+    schools = generate_guangdong.iter_schools(teachers, per_school) if kind == "bundled" else \
+        workload.iter_schools(teachers, per_school, fractional=kind == "fractional")
     with open(tmp, "w", encoding="utf-8") as out:
-        for school in generate_guangdong.iter_schools(teachers, per_school):
+        for school in schools:
             out.write(json.dumps(school, ensure_ascii=False) + "\n")
+            counties.setdefault(school["county_id"], school["city_id"])
+        for number, (county, city) in enumerate(sorted(counties.items())):
+            filed = [{"kind": "验收与考核方案", "filed_on": "2022-09-01"}] if number % 4 else []
+            out.write(json.dumps({"id": county, "level": "county", "parent_id": city, "documents": filed}) + "\n")
+        for city in sorted(set(counties.values())):
+            out.write(json.dumps({"id": city, "level": "city", "documents": [{"kind": "验收与考核方案", "filed_on": "2022-08-01"}]}) + "\n")
     tmp.replace(path)
     return time.perf_counter() - started
 
@@ -80,6 +92,7 @@ def run_kaohe(data: str, output: str, workers: int) -> dict:
     summary = run_batch("guangdong", data, output, as_of=AS_OF, workers=workers, progress=False, load_registry=RegistryLoader(),
                         summary_path=output + ".summary.json", errors_path=output + ".errors.jsonl")
     return {"teachers": summary.teachers, "teachers_passing": summary.teachers_passing, "schools": summary.schools,
+            "regions": len(summary.regions), "regions_passing": sum(r["verdict"] == "pass" for r in summary.regions),
             "status": summary.status, "revision": summary.report["ruleset"]["revision"]}
 
 
@@ -157,6 +170,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teachers", type=int, default=1_000_000)
     parser.add_argument("--per-school", type=int, default=50)
+    parser.add_argument("--workload", choices=("realistic", "fractional", "bundled"), default="realistic",
+                        help="bench/workload.py's varied teachers (default), or examples/generate_guangdong.py's profiles")
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts to run")
     parser.add_argument("--data-dir", default=str(HERE / "data"))
     parser.add_argument("--no-reference", action="store_true")
@@ -172,10 +187,10 @@ def main(argv=None) -> int:
 
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    data = data_dir / f"gd-{args.teachers}.jsonl"
+    data = data_dir / f"gd-{args.workload}-{args.teachers}.jsonl"
     if not data.exists():
-        print(f"generating {args.teachers:,} teachers → {data} ...", flush=True)
-        print(f"  generated in {generate(args.teachers, args.per_school, data):.0f} s", flush=True)
+        print(f"generating {args.teachers:,} teachers ({args.workload}) → {data} ...", flush=True)
+        print(f"  generated in {generate(args.teachers, args.per_school, data, args.workload):.0f} s", flush=True)
     print(f"input: {data} ({data.stat().st_size / 2**30:.2f} GiB); machine: {os.cpu_count()} CPUs", flush=True)
 
     me = [sys.executable, str(Path(__file__).resolve())]
@@ -208,6 +223,9 @@ def main(argv=None) -> int:
               f"{row['cpu_us_per_teacher']:>10}{row['x_reference'] or '':>7}{row['peak_rss_mib']:>14}"
               f"{row['load_before']:>6}/{row['load_after']:<5}")
     same = len(set(digests.values())) <= 1
+    for label, row in rows:
+        if "regions" in row:
+            print(f"{label}: {row['regions']} regions judged in the same run, {row['regions_passing']} pass")
     print(f"\noutputs identical across worker counts: {same} ({', '.join(f'w{w}={d[:12]}' for w, d in digests.items())})")
     revisions = {row["revision"] for _, row in rows}
     if len(revisions) > 1:

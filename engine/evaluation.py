@@ -73,11 +73,13 @@ def status_from(rule: Rule, held: set | frozenset) -> str:
 class _Wording:
     """One rule's outcomes, worded from its compiled templates and remembered by the values shown."""
 
-    __slots__ = ("rule", "names", "keys", "cache", "constant_words", "computed")
+    __slots__ = ("rule", "names", "keys", "cache", "constant_words", "computed", "compared", "by_key")
 
-    def __init__(self, rule: Rule, computed: frozenset):
+    def __init__(self, rule: Rule, computed: frozenset, compared: frozenset):
         self.rule = rule
         self.computed = computed  # the names every record's values hold
+        self.compared = compared  # the names whose values are part of the level's fact key as they are
+        self.by_key: dict[str, bool] = {}  # status -> its wording shows only values of the fact key
         self.names: dict[str, tuple] = {}
         self.keys: dict[str, Any] = {}  # status -> values -> the values this status's wording shows
         self.cache: dict = {}
@@ -97,6 +99,7 @@ class _Wording:
                 shown += [n for lang in LANGS for n in template[lang].names if n in rule.inputs]
         names = tuple(dict.fromkeys(shown))
         self.names[status] = names
+        self.by_key[status] = set(names) <= self.compared
         if not names:
             self.keys[status] = lambda values: status
         elif set(names) <= self.computed:
@@ -168,12 +171,13 @@ class _Level:
         self.measures = tuple((m.name, m.value, m.primitive == "expr") for m in ruleset.measures[level])
         self.rules = tuple(ruleset.rules[level])
         self.required = tuple(r.severity == "required" for r in self.rules)
-        computed = frozenset(["as_of"] + [m.name for m in ruleset.measures[level]])
-        self.wordings = tuple(_Wording(r, computed) for r in self.rules)
         self.matcher = ruleset.matchers.get(level)
         properties: dict = {}
         for rule in self.rules:
             properties.update(rule.properties)
+        computed = frozenset(["as_of"] + [m.name for m in ruleset.measures[level]])
+        compared = frozenset(p[2:] for p in properties if p.startswith("v_"))
+        self.wordings = tuple(_Wording(r, computed, compared) for r in self.rules)
         # plain measure values are read in one go; computed operands (len(x), arithmetic) one by one
         plain = sorted(p for p in properties if p.startswith("v_"))
         computed = sorted(p for p in properties if not p.startswith("v_"))
@@ -189,7 +193,8 @@ class _Level:
         self.projections = tuple(
             None if rule.never_applies else _projection([position[p] for p in rule.key_properties]) for rule in self.rules)
         self.decisions = tuple({} for _ in self.rules)  # per rule: its part of the key -> status
-        self.memo: dict = {}  # fact key -> (verdict, statuses)
+        # fact key -> (verdict, statuses, outcomes worded from the key's values alone, filled on first use)
+        self.memo: dict = {}
         self.stats = {"records": 0, "record_hits": 0, "rule_lookups": 0, "rule_hits": 0, "decided": 0}
         self.dues = tuple((i, rule.due) for i, rule in enumerate(self.rules) if rule.due is not None)
 
@@ -200,7 +205,8 @@ class _Level:
         return values
 
     def judge(self, items: list, as_of: dt.date) -> list[tuple]:
-        """[(record, members)] → [(verdict, values, statuses)], deciding what was not seen before together."""
+        """[(record, members)] → [(verdict, values, statuses, shared outcomes)], deciding what was not
+        seen before together."""
         memo, key_of = self.memo, self.key_of
         out = []
         missing: dict = {}
@@ -215,7 +221,7 @@ class _Level:
         stats["records"] += len(items)
         if not missing:
             stats["record_hits"] += len(items)
-            return self._due([(found[0], values, found[1]) for _, values, found in out], as_of)
+            return self._due([(found[0], values, found[1], found[2]) for _, values, found in out], as_of)
         decided = self._resolve(missing)
         judged = []
         for key, values, found in out:
@@ -223,20 +229,21 @@ class _Level:
                 found = decided[key]
             else:
                 stats["record_hits"] += 1
-            judged.append((found[0], values, found[1]))
+            judged.append((found[0], values, found[1], found[2]))
         return self._due(judged, as_of)
 
     def _due(self, judged: list, as_of: dt.date) -> list:
-        """A failing rule whose due date has not passed is not yet due (and does not decide the verdict)."""
+        """A failing rule whose due date has not passed is not yet due (and does not decide the verdict);
+        such a record's statuses are its own, so it does not share the memo entry's worded outcomes."""
         due_now = tuple(i for i, due in self.dues if as_of <= due)
         if not due_now:
             return judged
         out = []
-        for verdict, values, statuses in judged:
+        for verdict, values, statuses, shared in judged:
             changed = states.not_yet_due(statuses, due_now)
             if changed is not statuses:
-                verdict = level_verdict(changed, self.required)
-            out.append((verdict, values, changed))
+                verdict, shared = level_verdict(changed, self.required), None
+            out.append((verdict, values, changed, shared))
         return out
 
     def _resolve(self, missing: dict) -> dict:
@@ -278,7 +285,7 @@ class _Level:
         return results
 
     def _remember(self, key, statuses: tuple) -> tuple:
-        found = (level_verdict(statuses, self.required), statuses)
+        found = (level_verdict(statuses, self.required), statuses, [None] * len(statuses))
         if len(self.memo) >= MEMO_LIMIT:
             self.memo.clear()
         self.memo[key] = found
@@ -293,8 +300,21 @@ class _Level:
             fact[prop] = value.toordinal() if isinstance(value, dt.date) else value
         return fact
 
-    def outcomes(self, statuses: tuple, values: dict) -> tuple:
-        return tuple([w.outcome(s, values) for w, s in zip(self.wordings, statuses)])
+    def outcomes(self, statuses: tuple, values: dict, shared: list | None = None) -> tuple:
+        if shared is None:
+            return tuple([w.outcome(s, values) for w, s in zip(self.wordings, statuses)])
+        return tuple([shared[i] or self.outcome(i, statuses[i], values, shared) for i in range(len(statuses))])
+
+    def outcome(self, index: int, status: str, values: dict, shared: list | None = None) -> Outcome:
+        """Rule `index`'s outcome; kept with the record's memo entry when its wording shows only
+        values of the fact key (every record with that key words it the same)."""
+        if shared is not None and shared[index] is not None:
+            return shared[index]
+        wording = self.wordings[index]
+        found = wording.outcome(status, values)
+        if shared is not None and wording.by_key[status]:
+            shared[index] = found
+        return found
 
 
 def _projection(positions: list):
@@ -304,13 +324,14 @@ def _projection(positions: list):
 
 
 class _Result:
-    __slots__ = ("record", "verdict", "values", "statuses", "ruleset", "members", "_level", "_outcomes", "left_out")
+    __slots__ = ("record", "verdict", "values", "statuses", "ruleset", "members", "_level", "_outcomes", "_shared",
+                 "left_out")
     level = ""
 
     def __init__(self, record, verdict, values, statuses, ruleset, members=(), plan: _Level | None = None,
-                 left_out: dict | None = None):
+                 shared: list | None = None, left_out: dict | None = None):
         self.record, self.verdict, self.values, self.statuses = record, verdict, values, statuses
-        self.ruleset, self.members, self._level, self._outcomes = ruleset, members, plan, None
+        self.ruleset, self.members, self._level, self._outcomes, self._shared = ruleset, members, plan, None, shared
         self.left_out = left_out  # {collection: entries dated after as_of and left out}, or None
 
     @property
@@ -325,13 +346,13 @@ class _Result:
     def outcomes(self) -> tuple:
         """Every rule's outcome with its wording, filled on first use (a verdict needs none)."""
         if self._outcomes is None:
-            self._outcomes = self._level.outcomes(self.statuses, self.values)
+            self._outcomes = self._level.outcomes(self.statuses, self.values, self._shared)
         return self._outcomes
 
     def outcome(self, index: int) -> Outcome:
         if self._outcomes is not None:
             return self._outcomes[index]
-        return self._level.wordings[index].outcome(self.statuses[index], self.values)
+        return self._level.outcome(index, self.statuses[index], self.values, self._shared)
 
     def _index(self, rule_id: str) -> int:
         for index, rule in enumerate(self.rules):
@@ -453,8 +474,8 @@ class Evaluator:
             results.append(None)
             judge.append((record, school))
             seen.append((len(results) - 1, record, left_out))
-        for (index, record, left_out), (verdict, values, statuses) in zip(seen, plan.judge(judge, as_of)):
-            result = TeacherResult(record, verdict, values, statuses, ruleset, (), plan, left_out)
+        for (index, record, left_out), (verdict, values, statuses, shared) in zip(seen, plan.judge(judge, as_of)):
+            result = TeacherResult(record, verdict, values, statuses, ruleset, (), plan, shared, left_out)
             if record.not_recorded:
                 self._unjudged(result, frozenset(record.not_recorded))
             results[index] = result
@@ -474,7 +495,7 @@ class Evaluator:
         statuses, lacking = states.cannot_judge_statuses(self.ruleset, plan.rules, result.statuses, unknown)
         if not lacking:
             return
-        result.statuses, result.verdict = statuses, level_verdict(statuses, plan.required)
+        result.statuses, result.verdict, result._shared = statuses, level_verdict(statuses, plan.required), None
         outcomes = list(plan.outcomes(statuses, result.values))
         for index, facts in lacking.items():
             rule = plan.rules[index]
@@ -488,8 +509,8 @@ class Evaluator:
         plan = self._levels["school"]
         record, left_out = as_of_view(school, "school", as_of)
         in_scope = [t for t in teachers if t.verdict != "not_in_scope"]
-        (verdict, values, statuses), = plan.judge([(record, in_scope)], as_of)
-        result = SchoolResult(record, verdict, values, statuses, self.ruleset, teachers, plan, left_out)
+        (verdict, values, statuses, shared), = plan.judge([(record, in_scope)], as_of)
+        result = SchoolResult(record, verdict, values, statuses, self.ruleset, teachers, plan, shared, left_out)
         unknown = states.unknown_facts(self.ruleset, record, in_scope)
         if unknown:
             self._unjudged(result, unknown)
@@ -498,8 +519,8 @@ class Evaluator:
     def region(self, region: Region, schools: list[SchoolResult], as_of: dt.date) -> RegionResult:
         plan = self._levels["region"]
         record, left_out = as_of_view(region, "region", as_of)
-        (verdict, values, statuses), = plan.judge([(record, schools)], as_of)
-        result = RegionResult(record, verdict, values, statuses, self.ruleset, schools, plan, left_out)
+        (verdict, values, statuses, shared), = plan.judge([(record, schools)], as_of)
+        result = RegionResult(record, verdict, values, statuses, self.ruleset, schools, plan, shared, left_out)
         unknown = states.unknown_facts(self.ruleset, record, schools)
         if unknown:
             self._unjudged(result, unknown)

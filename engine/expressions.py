@@ -284,6 +284,11 @@ def to_closure(node: Any, constants: dict[str, Any]) -> Getter:
         return lambda values: values.get(key)
     if isinstance(node, Logic):
         items = [to_closure(i, constants) for i in node.items]
+        if len(items) == 2:  # the usual case, unrolled: it runs for every record
+            first, second = items
+            if node.op == "and":
+                return lambda values: bool(first(values)) and bool(second(values))
+            return lambda values: bool(first(values)) or bool(second(values))
         if node.op == "and":
             return lambda values: all(bool(f(values)) for f in items)
         return lambda values: any(bool(f(values)) for f in items)
@@ -292,7 +297,11 @@ def to_closure(node: Any, constants: dict[str, Any]) -> Getter:
         return lambda values: not inner(values)
     if isinstance(node, Call):
         inner = to_closure(node.arg, constants)
-        return lambda values: None if inner(values) is None else len(inner(values))
+
+        def length(values):
+            value = inner(values)
+            return None if value is None else len(value)
+        return length
     if isinstance(node, Member):
         item, options, negated = to_closure(node.item, constants), to_closure(node.options, constants), node.negated
 
