@@ -277,6 +277,8 @@ class RecordProblem(BaseModel):
     field: Optional[str] = Field(description="path of the field inside the record, e.g. hours[0].hours")
     problem: str
     pointer: Optional[str] = Field(default=None, description="JSON Pointer (RFC 6901) into the request body")
+    duplicate_of: Optional[str] = Field(default=None, description="for a record given twice (record.duplicate_id): "
+                                        "JSON Pointer to its first occurrence")
 
 
 class ProblemDetails(BaseModel):

@@ -25,7 +25,7 @@ from . import expressions as ex
 from . import states
 from .asof import as_of_view
 from .compiler import CompiledRuleset, Rule
-from .records import Dataset, Region, School, Teacher
+from .records import Dataset, Region, School, Teacher, with_codes_read
 from .wording import DEFAULT_LABELS, LANGS, Template, unit_suffix
 
 MEMO_LIMIT = 1 << 16  # remembered decisions per level and per rule, and outcomes per rule
@@ -424,6 +424,7 @@ class Evaluator:
     def __init__(self, ruleset: CompiledRuleset):
         self.ruleset = ruleset
         self._levels = {level: _Level(ruleset, level) for level in ("teacher", "school", "region")}
+        self._catalogue = ruleset.catalogue  # bare ability-point codes are read in it
 
     def stats(self, level: str = "teacher") -> dict:
         """How often decisions were remembered: records whole, the rest rule by rule, and how many
@@ -460,7 +461,10 @@ class Evaluator:
 
     def teachers(self, teachers: Iterable[Teacher], as_of: dt.date, school: School | None = None) -> list[TeacherResult]:
         """Many teachers at once: what was not seen before goes to durable_rules in one session. Teachers the
-        ruleset's scope leaves out are listed, not judged; each is seen as it was on `as_of`."""
+        ruleset's scope leaves out are listed, not judged; each is seen as it was on `as_of`, its bare codes
+        read in the ruleset's catalogue."""
+        catalogue = self._catalogue
+        teachers = [with_codes_read(t, catalogue) for t in teachers] if catalogue else list(teachers)
         plan = self._levels["teacher"]
         ruleset = self.ruleset
         scope = ruleset.scope.get("teacher")
