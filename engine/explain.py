@@ -81,7 +81,8 @@ def measures_entry(result: _Result, detail: bool = True) -> dict:
     out = {}
     # a school with no teachers still has an (empty) group: a share of it is "none of none", not a crash
     values, record = result.values, result.record
-    members = None if result.level == "teacher" else result.members
+    # a school's measures were computed over the teachers in scope: say how over those same teachers
+    members = None if result.level == "teacher" else (result.in_scope if result.level == "school" else result.members)
     for name, unit, explain_how, shared in _measure_layout(result.ruleset, result.level):
         value = values[name]
         if explain_how is None or not detail:
