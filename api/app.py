@@ -13,6 +13,8 @@ from kaohe import __version__
 from kaohe.plugins.manager import Loaded, build_registry
 
 from . import problems, routes_evaluations, routes_operations, routes_questions, routes_rulesets, routes_simulations
+from .reload import install_sighup
+from .routes import decisions as routes_decisions
 from .fastpath import TeacherFastPath
 from .compile_worker import CompileWorker
 from .metrics import ApiMetrics, MetricsMiddleware
@@ -69,11 +71,23 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
                                          recycle_after=config.worker_recycle_after, queue_limit=config.worker_queue_limit)
         if getattr(app.state, "worker_prestart", False):
             app.state.worker.prestart()
+        if config.database_url and app.state.decisions is None:
+            from kaohe.store.service import DecisionService  # SQLAlchemy only when decisions are recorded
+
+            app.state.decisions = await run_in_threadpool(
+                DecisionService, config.database_url, lambda: app.state.loaded.registry, config.record_queue_size)
+        if getattr(app.state, "reload_on_sighup", False):
+            import asyncio
+
+            install_sighup(app, asyncio.get_running_loop())
         try:
             yield
         finally:
             app.state.worker.close()
             app.state.worker = None
+            if app.state.decisions is not None:
+                await run_in_threadpool(app.state.decisions.close)  # writes what is still queued
+                app.state.decisions = None
 
     app = FastAPI(title="kaohe 考核 API", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs" if settings.docs else None, redoc_url=None,
@@ -81,6 +95,8 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
     app.state.settings = settings
     app.state.loaded = loaded
     app.state.worker = None
+    app.state.decisions = None  # kaohe.store.service.DecisionService when decisions are recorded
+    app.state.reload_status = None
     app.state.metrics = ApiMetrics(settings.multiprocess_metrics_dir)
     problems.install(app)
     if settings.fast_path:
@@ -91,6 +107,8 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
     app.include_router(routes_simulations.router)
     app.include_router(routes_rulesets.router)
     app.include_router(routes_questions.router)
+    app.include_router(routes_decisions.router)
+    app.include_router(routes_decisions.reload_router)
     app.include_router(routes_operations.router)
     app.include_router(routes_operations.problems_router)
 

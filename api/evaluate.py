@@ -29,6 +29,8 @@ class Decided:
     body: bytes
     ruleset_id: str
     revision: str
+    # what the decision store needs: ("teacher", compiled, as_of, result) or ("dataset", evaluation)
+    evaluated: tuple | None = None
 
 
 def parse_request(model, body: bytes, record_roots: dict[str, str] | None = None):
@@ -61,7 +63,7 @@ def evaluate_dataset(body: bytes, registry: Registry, today: dt.date, lang: str,
     metrics.evaluated(compiled.id, (t for s in evaluation.schools for t in s.members), "teacher")
     metrics.evaluated(compiled.id, evaluation.schools, "school")
     metrics.evaluated(compiled.id, evaluation.regions, "region")
-    return Decided(dumps(out), compiled.id, compiled.revision)
+    return Decided(dumps(out), compiled.id, compiled.revision, ("dataset", evaluation))
 
 
 def evaluate_teacher(body: bytes, registry: Registry, today: dt.date, lang: str, decision_id: str,
@@ -80,4 +82,4 @@ def evaluate_teacher(body: bytes, registry: Registry, today: dt.date, lang: str,
         "teacher": explain.teacher_dict(result, lang, request.detail),
     }
     metrics.evaluated(compiled.id, (result,), "teacher")
-    return Decided(dumps(out), compiled.id, compiled.revision)
+    return Decided(dumps(out), compiled.id, compiled.revision, ("teacher", compiled, as_of, result))

@@ -32,8 +32,8 @@ async def readyz(request: Request) -> Response:
     ids = loaded.registry.ids() if loaded is not None else []
     problems = [{"plugin": p.plugin, "reason": p.reason} for p in (loaded.problems if loaded is not None else [])]
     ready = bool(ids)
-    return _json({"status": "ready" if ready else "not_ready", "rulesets": ids, "problems": problems},
-                 200 if ready else 503)
+    return _json({"status": "ready" if ready else "not_ready", "rulesets": ids, "problems": problems,
+                  "reload": getattr(request.app.state, "reload_status", None)}, 200 if ready else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,

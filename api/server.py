@@ -42,6 +42,7 @@ def _server_app(settings: Settings):
     app = create_app(settings)
     app.state.worker_prestart = True
     app.state.after_load = tune_gc
+    app.state.reload_on_sighup = True
     return app
 
 

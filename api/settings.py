@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kaohe.engine.errors import KaoheError
 
-from .keys import load_key_file, parse_hash
+from .keys import load_key_file_with_scopes, parse_hash
 
 MIB = 1024 * 1024
 
@@ -38,6 +38,7 @@ class Settings(BaseModel):
     # API keys: sha256 hashes only ("sha256:<64 hex>"), each optionally named
     api_key_hashes: tuple[str, ...] = ()
     api_key_names: tuple[str, ...] = ()
+    api_key_scopes: tuple[str, ...] = ()  # per key, comma-separated (keys.py); none given: evaluate only
     # with no keys configured, requests are refused unless this is set (serve() sets it for a
     # loopback-only server and says so in the log)
     allow_anonymous: bool = False
@@ -67,14 +68,22 @@ class Settings(BaseModel):
     # set by serve() when several worker processes share one /metrics view
     multiprocess_metrics_dir: str | None = None
 
+    # decision records (kaohe.store): None keeps none; from_env() defaults to the SQLite file
+    database_url: str | None = None
+    record_queue_size: int = Field(default=10_000, ge=1)
+
     @property
     def auth_enabled(self) -> bool:
         return bool(self.api_key_hashes) or not self.allow_anonymous
 
     def with_keys_file(self, path: str | Path) -> "Settings":
-        hashes, names = load_key_file(path)
+        hashes, names, scopes = load_key_file_with_scopes(path)
         return self.model_copy(update={"api_key_hashes": self.api_key_hashes + hashes,
-                                       "api_key_names": self.api_key_names + names})
+                                       "api_key_names": self.api_key_names + names,
+                                       "api_key_scopes": self._scopes_padded() + scopes})
+
+    def _scopes_padded(self) -> tuple[str, ...]:
+        return tuple(self.api_key_scopes) + ("",) * (len(self.api_key_hashes) - len(self.api_key_scopes))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
@@ -98,12 +107,20 @@ class Settings(BaseModel):
                                       hint="store hashes only: python -m kaohe.api.keys hash")
                 hashes += (digest,)
                 names += (f"env-{n}",)
+        scopes: tuple[str, ...] = ("",) * len(hashes)
         if env.get("KAOHE_API_KEYS_FILE"):
-            file_hashes, file_names = load_key_file(env["KAOHE_API_KEYS_FILE"])
+            file_hashes, file_names, file_scopes = load_key_file_with_scopes(env["KAOHE_API_KEYS_FILE"])
             hashes += file_hashes
             names += file_names
+            scopes += file_scopes
         if hashes:
-            values["api_key_hashes"], values["api_key_names"] = hashes, names
+            values["api_key_hashes"], values["api_key_names"], values["api_key_scopes"] = hashes, names, scopes
+        if env.get("KAOHE_RECORD", "1").strip().lower() in ("0", "false", "no", "off"):
+            values["database_url"] = None
+        else:
+            from kaohe.store.database import database_url
+
+            values["database_url"] = database_url(None, env)
         for var, key in (("KAOHE_API_ALLOW_ANONYMOUS", "allow_anonymous"), ("KAOHE_API_METRICS_PUBLIC", "metrics_public"),
                          ("KAOHE_API_DOCS", "docs"), ("KAOHE_API_FAST_PATH", "fast_path")):
             if var in env:

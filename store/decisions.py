@@ -233,18 +233,18 @@ class DecisionStore:
 
     def policy(self, sha256: str) -> PolicyBundle | None:
         with self.engine.connect() as connection:
-            row = connection.execute(select(Policy).where(Policy.sha256 == sha256)).scalar_one_or_none()
-            if row is None:
+            raw = connection.execute(select(Policy.manifest).where(Policy.sha256 == sha256)).scalar_one_or_none()
+            if raw is None:
                 return None
-            manifest = orjson.loads(row.manifest)
+            manifest = orjson.loads(raw)
             hashes = [item[2] for item in manifest["texts"]]
-            stored = {t.sha256: t for t in connection.execute(
-                select(PolicyTextRow).where(PolicyTextRow.sha256.in_(hashes))).scalars()}
+            stored = {digest: content for digest, content in connection.execute(
+                select(PolicyTextRow.sha256, PolicyTextRow.content).where(PolicyTextRow.sha256.in_(hashes)))}
         texts = []
         for kind, name, digest in manifest["texts"]:
             if digest not in stored:
                 raise StoreError(f"the policy {sha256} names a text {digest} that is not stored")
-            texts.append(PolicyText(kind, name, stored[digest].content))
+            texts.append(PolicyText(kind, name, stored[digest]))
         bundle = PolicyBundle(manifest["ruleset"], manifest["revision"], tuple(texts), tuple(manifest["primitives"]))
         if bundle.sha256 != sha256:
             raise StoreError(f"the stored policy {sha256} does not hash to its address: it was altered")

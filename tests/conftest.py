@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,12 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 AS_OF = dt.date(2022, 12, 31)
 sys.path.insert(0, str(ROOT / "examples"))
 sys.path.insert(0, str(ROOT / "tests"))  # shared record builders: gd_records
+
+# a `kaohe serve` or `kaohe evaluate --record` started by a test records into a temporary file, never the checkout
+if "KAOHE_DATABASE_URL" not in os.environ:
+    import tempfile
+
+    os.environ["KAOHE_DATABASE_URL"] = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="kaohe-test-db-"), "decisions.db")
 
 # rule coverage of the policy specs: which rules were seen passing and failing (tests/bdd/coverage.py)
 pytest_plugins = ["bdd.coverage"]
