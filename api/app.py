@@ -12,7 +12,8 @@ from fastapi.openapi.utils import get_openapi
 from kaohe import __version__
 from kaohe.plugins.manager import Loaded, build_registry
 
-from . import problems, routes_evaluations, routes_operations, routes_questions, routes_rulesets, routes_simulations
+from . import problems
+from .routes import evaluations, operations, questions, rulesets, simulations
 from .reload import install_sighup
 from .routes import decisions as routes_decisions
 from .fastpath import TeacherFastPath
@@ -103,14 +104,14 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
         app.add_middleware(TeacherFastPath, fastapi_app=app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # added last: outermost
     # one router per resource
-    app.include_router(routes_evaluations.router)
-    app.include_router(routes_simulations.router)
-    app.include_router(routes_rulesets.router)
-    app.include_router(routes_questions.router)
+    app.include_router(evaluations.router)
+    app.include_router(simulations.router)
+    app.include_router(rulesets.router)
+    app.include_router(questions.router)
     app.include_router(routes_decisions.router)
     app.include_router(routes_decisions.reload_router)
-    app.include_router(routes_operations.router)
-    app.include_router(routes_operations.problems_router)
+    app.include_router(operations.router)
+    app.include_router(operations.problems_router)
 
     def openapi() -> dict:
         if app.openapi_schema is None:

@@ -27,6 +27,8 @@ import secrets
 import sys
 from pathlib import Path
 
+from kaohe.engine.errors import ConfigError
+
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 KEY_PREFIX = "kh_"
 EVALUATE, READ_DECISIONS, ADMIN = "evaluate", "decisions:read", "admin"
@@ -36,8 +38,6 @@ DEFAULT_SCOPES = EVALUATE
 
 def parse_scopes(text: str, where: str = "scopes") -> str:
     """'evaluate,decisions:read' → the same, checked and in a fixed order; ConfigError for an unknown scope."""
-    from .settings import ConfigError
-
     names = [n.strip() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in SCOPES]
     if unknown or not names:
@@ -72,7 +72,6 @@ def load_key_file(path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def load_key_file_with_scopes(path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    from .settings import ConfigError
 
     path = Path(path)
     try:

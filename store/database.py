@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from kaohe.engine.errors import KaoheError
+from kaohe.engine import KaoheError
 
 DEFAULT_URL = "sqlite:///kaohe-decisions.db"
 MIGRATIONS = Path(__file__).with_name("migrations")

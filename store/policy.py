@@ -16,9 +16,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from kaohe.engine.compiler import CompiledRuleset
-from kaohe.engine.extensions import Catalogue, Extensions, read_catalogue
-from kaohe.engine.registry import Registry
+from kaohe.engine import Catalogue, CompiledRuleset, Registry, read_catalogue
 
 
 @dataclass(frozen=True)
@@ -76,20 +74,23 @@ def bundle_of(compiled: CompiledRuleset) -> PolicyBundle:
     found = _BUNDLES.get(id(compiled))
     if found is not None and found[0] is compiled:
         return found[1]
-    extensions = compiled.extensions or Extensions()
-    texts = [PolicyText("catalogue", namespace, catalogue_text(extensions.catalogues[namespace]))
-             for namespace in sorted(extensions.catalogues)]
+    catalogues = compiled.extensions.catalogues if compiled.extensions is not None else {}
+    primitives = compiled.extensions.primitives if compiled.extensions is not None else {}
+    texts = [PolicyText("catalogue", namespace, catalogue_text(catalogues[namespace])) for namespace in sorted(catalogues)]
     for document in reversed(compiled.resolved.documents):  # the root first
         texts.append(PolicyText("ruleset", document.file, document.text))
-    bundle = PolicyBundle(compiled.id, compiled.revision, tuple(texts), tuple(sorted(extensions.primitives)))
+    bundle = PolicyBundle(compiled.id, compiled.revision, tuple(texts), tuple(sorted(primitives)))
     with _LOCK:
         _BUNDLES[id(compiled)] = (compiled, bundle)  # holds the compiled object: its id stays its own
     return bundle
 
 
-def registry_of(bundle: PolicyBundle, primitives: Extensions | None = None) -> Registry:
-    """The stored policy loaded and compiled, with the installed plugins' measure primitives."""
-    registry = Registry(Extensions(primitives=dict(primitives.primitives) if primitives else {}))
+def registry_of(bundle: PolicyBundle, installed=None) -> Registry:
+    """The stored policy loaded and compiled, with the installed plugins' measure primitives
+    (`installed`: the serving registry's extensions)."""
+    registry = Registry()
+    if installed is not None:
+        registry.extensions.primitives.update(installed.primitives)
     for text in bundle.texts:
         if text.kind == "catalogue":
             registry.add_catalogue(read_catalogue(text.content, f"<stored catalogue {text.name}>", origin="decision store"))

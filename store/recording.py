@@ -13,7 +13,7 @@ import re
 import orjson
 
 from kaohe import __version__
-from kaohe.engine.compiler import CompiledRuleset
+from kaohe.engine import CompiledRuleset
 
 from .decisions import DecisionRow, utc_now
 from .policy import bundle_of

@@ -14,11 +14,7 @@ from typing import Callable
 
 import orjson
 
-from kaohe.engine import explain
-from kaohe.engine.errors import KaoheError
-from kaohe.engine.evaluation import Evaluator
-from kaohe.engine.records import Dataset, School, Teacher
-from kaohe.engine.registry import Registry
+from kaohe.engine import Dataset, Evaluator, KaoheError, Registry, School, Teacher, explain
 
 from .decisions import DecisionStore, expand_result
 from .policy import bundle_of, registry_of

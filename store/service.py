@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from kaohe.engine.registry import Registry
+from kaohe.engine import Registry
 
 from .database import open_database, redact
 from .decisions import DecisionStore
