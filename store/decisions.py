@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import threading
+import zlib
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -29,7 +30,7 @@ VERDICTS = ("pass", "fail", "needs_review", "not_applicable")
 
 @dataclass
 class DecisionRow:
-    """A decision ready to insert: `input` and `result` are JSON already (see recording.py)."""
+    """A decision ready to insert: `input` and `result` are compressed JSON already (recording.py)."""
 
     id: str
     decided_at: dt.datetime
@@ -106,8 +107,9 @@ class DecisionStore:
 
     # ---- writing ---------------------------------------------------------------------------
 
-    def record(self, rows: Sequence[DecisionRow]) -> int:
-        """Insert decisions and their subjects in one transaction; the policies first if new."""
+    def record(self, rows: Sequence[DecisionRow], batch_id: str | None = None) -> int:
+        """Insert decisions and their subjects in one transaction; the policies first if new. With
+        `batch_id`, the run's count of decisions kept moves forward in the same transaction."""
         if not rows:
             return 0
         decisions, subjects = [], []
@@ -117,7 +119,7 @@ class DecisionStore:
                 "ruleset_id": row.policy.ruleset_id, "revision": row.policy.revision,
                 "policy_sha256": self._policy_key(row.policy), "as_of": row.as_of, "kaohe_version": row.kaohe_version,
                 "batch_id": row.batch_id, "verdict": row.verdict,
-                "input": row.input.decode("utf-8"), "result": row.result.decode("utf-8")})
+                "input": row.input, "result": row.result})
             for position, (level, subject_id, school_id, verdict) in enumerate(row.subjects):
                 subjects.append({"decision_id": row.id, "position": position, "level": level,
                                  "subject_id": subject_id, "school_id": school_id, "verdict": verdict})
@@ -126,9 +128,10 @@ class DecisionStore:
                 if self.database.dialect == "postgresql":
                     _copy_rows(connection, decisions, subjects)
                 else:
-                    connection.execute(insert(Decision), decisions)
-                    if subjects:
-                        connection.execute(insert(Subject), subjects)
+                    _insert_rows_sqlite(connection, decisions, subjects)
+                if batch_id is not None:
+                    connection.execute(update(BatchRun).where(BatchRun.id == batch_id).values(
+                        decisions=BatchRun.decisions + len(rows)))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot record {len(rows)} decision(s): {_reason(exc)}") from None
         return len(rows)
@@ -169,6 +172,12 @@ class DecisionStore:
         with self.engine.begin() as connection:
             connection.execute(update(BatchRun).where(BatchRun.id == batch_id).values(
                 finished_at=utc_now(), decisions=decisions))
+
+    def batch_run(self, batch_id: str) -> dict | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(BatchRun.id, BatchRun.started_at, BatchRun.finished_at, BatchRun.ruleset_id,
+                                            BatchRun.source, BatchRun.decisions).where(BatchRun.id == batch_id)).first()
+        return dict(row._mapping) if row is not None else None
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -316,6 +325,22 @@ def _copy_rows(connection, decisions: list[dict], subjects: list[dict]) -> None:
                     copy.write_row([row[c] for c in _SUBJECT_COLUMNS])
 
 
+def _insert_rows_sqlite(connection, decisions: list[dict], subjects: list[dict]) -> None:
+    """Straight to the driver's executemany: SQLAlchemy's per-row parameter processing cost more than
+    SQLite's insert. Times are written in SQLAlchemy's own SQLite format, so it reads them back."""
+    def when(value):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, dt.datetime) else (
+            value.isoformat() if isinstance(value, dt.date) else value)
+
+    marks = ", ".join("?" * len(_DECISION_COLUMNS))
+    connection.exec_driver_sql(f"INSERT INTO decisions ({', '.join(_DECISION_COLUMNS)}) VALUES ({marks})",
+                               [tuple(when(row[c]) for c in _DECISION_COLUMNS) for row in decisions])
+    if subjects:
+        marks = ", ".join("?" * len(_SUBJECT_COLUMNS))
+        connection.exec_driver_sql(f"INSERT INTO decision_subjects ({', '.join(_SUBJECT_COLUMNS)}) VALUES ({marks})",
+                                   [tuple(row[c] for c in _SUBJECT_COLUMNS) for row in subjects])
+
+
 def decision_dict(row, full: bool) -> dict:
     out = {"id": row["id"], "decided_at": row["decided_at"].isoformat() + "Z", "caller": row["caller"],
            "kind": row["kind"], "ruleset": {"id": row["ruleset_id"], "revision": row["revision"],
@@ -323,8 +348,8 @@ def decision_dict(row, full: bool) -> dict:
            "as_of": row["as_of"].isoformat(), "kaohe_version": row["kaohe_version"], "batch_id": row["batch_id"],
            "verdict": row["verdict"]}
     if full:
-        out["input"] = orjson.loads(row["input"])
-        out["result"] = expand_result(orjson.loads(row["result"]))
+        out["input"] = orjson.loads(zlib.decompress(row["input"]))
+        out["result"] = expand_result(orjson.loads(zlib.decompress(row["result"])))
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zlib
 
 import orjson
 
@@ -20,12 +21,26 @@ from .policy import bundle_of
 
 # 17 digits and a check character, not inside a longer run of digits or letters
 _ID_CARD = re.compile(rb"(?<![0-9A-Za-z])(\d{6})\d{11}([\dXx])(?![0-9A-Za-z])")
+_DIGIT_MARKS = bytes(49 if chr(i) in "0123456789" else 46 for i in range(256))  # digit -> '1', else '.'
+_SEVENTEEN = b"1" * 17
 _STORE_KEY = "store"
 
 
 def mask_id_cards(raw: bytes) -> bytes:
-    """Every ID-card number in a JSON text replaced by its mask (region prefix and check digit kept)."""
+    """Every ID-card number in a JSON text replaced by its mask (region prefix and check digit kept).
+    A text without 17 digits in a row (nearly all) is passed by one translate and one find."""
+    if _SEVENTEEN not in raw.translate(_DIGIT_MARKS):
+        return raw
     return _ID_CARD.sub(rb"\1***********\2", raw)
+
+
+def pack(data: bytes) -> bytes:
+    return zlib.compress(data, 1)
+
+
+def stored_input(raw_json: bytes) -> bytes:
+    """An input as the store keeps it: ID-card numbers masked, compressed."""
+    return pack(mask_id_cards(raw_json))
 
 
 def _plain(value):
@@ -64,7 +79,7 @@ def teacher_row(decision_id: str, compiled: CompiledRuleset, as_of: dt.date, bod
     school_id = result.record.school_id
     subject = subject_of(result, school_id)
     return DecisionRow(decision_id, decided_at or utc_now(), caller, "teacher", bundle_of(compiled), as_of, __version__,
-                       result.verdict, mask_id_cards(body), orjson.dumps({"subjects": [subject]}),
+                       result.verdict, stored_input(body), pack(orjson.dumps({"subjects": [subject]})),
                        [("teacher", result.record.id, school_id, result.verdict)])
 
 
@@ -88,8 +103,16 @@ def dataset_row(decision_id: str, evaluation, body: bytes, caller: str | None,
         index.append(("region", region.record.id, None, region.verdict))
     verdict = _worst(s.verdict for s in evaluation.schools)
     return DecisionRow(decision_id, decided_at or utc_now(), caller, "dataset", bundle_of(evaluation.ruleset),
-                       evaluation.as_of, __version__, verdict, mask_id_cards(body),
-                       orjson.dumps({"subjects": subjects}), index)
+                       evaluation.as_of, __version__, verdict, stored_input(body),
+                       pack(orjson.dumps({"subjects": subjects})), index)
+
+
+def school_parts(school_result) -> tuple:
+    """(outcomes JSON, subjects, verdict) of a school and its teachers: what a batch worker sends back."""
+    subjects: list = []
+    index: list = []
+    school_subjects(school_result, subjects, index)
+    return pack(orjson.dumps({"subjects": subjects})), index, school_result.verdict
 
 
 def school_row(decision_id: str, compiled: CompiledRuleset, as_of: dt.date, school_json: bytes, school_result,
@@ -99,5 +122,5 @@ def school_row(decision_id: str, compiled: CompiledRuleset, as_of: dt.date, scho
     index: list = []
     school_subjects(school_result, subjects, index)
     return DecisionRow(decision_id, decided_at or utc_now(), caller, "school", bundle_of(compiled), as_of, __version__,
-                       school_result.verdict, mask_id_cards(school_json), orjson.dumps({"subjects": subjects}), index,
+                       school_result.verdict, stored_input(school_json), pack(orjson.dumps({"subjects": subjects})), index,
                        batch_id)

@@ -49,8 +49,8 @@ def upgrade() -> None:
         sa.Column("kaohe_version", sa.String(40), nullable=False),
         sa.Column("batch_id", sa.String(36), sa.ForeignKey("batch_runs.id"), nullable=True),
         sa.Column("verdict", sa.String(16), nullable=False),
-        sa.Column("input", sa.Text(), nullable=False),
-        sa.Column("result", sa.Text(), nullable=False))
+        sa.Column("input", sa.LargeBinary(), nullable=False),
+        sa.Column("result", sa.LargeBinary(), nullable=False))
     op.create_index("ix_decisions_batch_id", "decisions", ["batch_id"])
     op.create_index("ix_decisions_time", "decisions", ["decided_at", "id"])
     op.create_index("ix_decisions_ruleset", "decisions", ["ruleset_id", "decided_at"])
