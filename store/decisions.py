@@ -310,17 +310,23 @@ def _insert_if_missing(connection, model, key_column, key: str, values: dict) ->
 _DECISION_COLUMNS = ("id", "decided_at", "caller", "kind", "ruleset_id", "revision", "policy_sha256", "as_of",
                      "kaohe_version", "batch_id", "verdict", "input", "result")
 _SUBJECT_COLUMNS = ("decision_id", "position", "level", "subject_id", "school_id", "verdict")
+# binary COPY: no escaping of the compressed columns, no parsing on the server
+_DECISION_TYPES = ("varchar", "timestamp", "varchar", "varchar", "varchar", "varchar", "varchar", "date", "varchar",
+                   "varchar", "varchar", "bytea", "bytea")
+_SUBJECT_TYPES = ("varchar", "int4", "varchar", "varchar", "varchar", "varchar")
 
 
 def _copy_rows(connection, decisions: list[dict], subjects: list[dict]) -> None:
     """PostgreSQL's COPY: several times faster than multi-row INSERTs for a batch's decisions."""
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor:
-        with cursor.copy(f"COPY decisions ({', '.join(_DECISION_COLUMNS)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY decisions ({', '.join(_DECISION_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_DECISION_TYPES)
             for row in decisions:
                 copy.write_row([row[c] for c in _DECISION_COLUMNS])
         if subjects:
-            with cursor.copy(f"COPY decision_subjects ({', '.join(_SUBJECT_COLUMNS)}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY decision_subjects ({', '.join(_SUBJECT_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_SUBJECT_TYPES)
                 for row in subjects:
                     copy.write_row([row[c] for c in _SUBJECT_COLUMNS])
 

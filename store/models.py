@@ -78,7 +78,8 @@ class Subject(Base):
 
     __tablename__ = "decision_subjects"
 
-    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"), primary_key=True)
+    # no foreign key (see the migration): written and purged with its decision, in one transaction
+    decision_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     level: Mapped[str] = mapped_column(String(16))
     subject_id: Mapped[str] = mapped_column(String(200), index=True)
