@@ -32,11 +32,22 @@ class Diagnostic:
     location: Location | None = None
     hint: str | None = None
     severity: str = "error"  # error | warning
+    # the same message and hint in Chinese, where the code that found the problem wrote them;
+    # otherwise engine/messages.py translates the English
+    message_zh: str | None = field(default=None, compare=False)
+    hint_zh: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
-        text = f"{self.location}: {self.message}" if self.location else self.message
-        if self.hint:
-            text += f" ({self.hint})"
+        return self.render("en")
+
+    def render(self, lang: str = "en") -> str:
+        """`file:line:col path: message (hint) [code]` in English or Chinese."""
+        from .messages import localized
+
+        message, hint = localized(self, lang)
+        text = f"{self.location}: {message}" if self.location else message
+        if hint:
+            text += f" ({hint})" if lang == "en" else f"（{hint}）"
         return f"{text} [{self.code}]"
 
     def to_dict(self) -> dict:

@@ -15,6 +15,7 @@ from kaohe.engine.registry import Registry
 from ..deps import (ApiKeyDep, LanguageDep, RegistryDep, SettingsDep, TodayDep, WorkerDep, check_media_type,
                     content_language, read_limited_body)
 from kaohe.engine.jsonio import dumps
+from kaohe.engine import citation_fields
 from ..problems import Problem
 from ..schemas import ProblemDetails, RulesetDetail, RulesetList, ValidationResult
 
@@ -80,9 +81,7 @@ def _pick(registry: Registry, rid: str, as_of: dt.date | None, revision: str | N
 def _citation(cite: Any, sources: dict) -> dict | None:
     if not isinstance(cite, dict):
         return None
-    source = sources.get(cite.get("source")) or {}
-    out = {"source": cite.get("source"), "document": source.get("title"), "number": source.get("number"),
-           "seed": source.get("seed"), "clause": cite.get("clause")}
+    out = {"source": cite.get("source"), **citation_fields(sources.get(cite.get("source"))), "clause": cite.get("clause")}
     if cite.get("quote"):
         out["quote"] = cite["quote"]
     return out

@@ -81,8 +81,8 @@ def test_validate_reports_every_error_with_line_and_column(client):
 def test_validate_a_good_ruleset_and_a_child_of_a_loaded_one(client):
     assert client.post("/v1/rulesets/validate", content=GUANGDONG.encode(), headers=YAML).json()["valid"] is True
     child = ("kaohe: 1\nid: zhanjiang\nextends: guangdong\nversion: \"2023.1\"\ntitle:\n  zh: 湛江\n  en: Zhanjiang\n"
-             "jurisdiction:\n  level: city\n  name: {zh: 湛江市, en: Zhanjiang}\neffective:\n  from: \"2023-01-01\"\n"
-             "parameters:\n  school_based_hours_required:\n    value: 30\n")
+             "jurisdiction:\n  level: city\n  name: {zh: 湛江市, en: Zhanjiang}\neffective:\n  from: \"2023-01-01\"\n"  # 20: more than the cap of 25 could never pass
+             "parameters:\n  school_based_hours_required:\n    value: 20\n")
     answer = client.post("/v1/rulesets/validate", params={"file": "zhanjiang.yaml"}, content=child.encode(), headers=YAML).json()
     assert answer["valid"] is True, answer
     orphan = child.replace("extends: guangdong", "extends: nowhere")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kaohe.tools.questions import department, open_questions, register
+from kaohe.tools.questions import department, open_questions, questions_text, register
 from kaohe.engine.registry import Registry
 
 PARENT = """\
@@ -72,7 +72,8 @@ parameters:
 
 
 @pytest.fixture
-def loaded(tmp_path):
+def small(tmp_path):
+    """A parent and a child with questions (not `loaded`: that name is the suite's session registry)."""
     (tmp_path / "parent.yaml").write_text(PARENT, encoding="utf-8")
     (tmp_path / "child.yaml").write_text(CHILD, encoding="utf-8")
     registry = Registry()
@@ -81,8 +82,8 @@ def loaded(tmp_path):
     return registry
 
 
-def test_every_parameter_with_a_question_and_nothing_else(loaded):
-    questions = register(loaded, "qtest-parent").questions
+def test_every_parameter_with_a_question_and_nothing_else(small):
+    questions = register(small, "qtest-parent").questions
     assert [(q.ruleset_id, q.parameter, q.value) for q in questions] == [
         ("qtest-parent", "min_plans", 1), ("qtest-parent", "max_plan_kb", 2048)]
     first = questions[0]
@@ -90,28 +91,28 @@ def test_every_parameter_with_a_question_and_nothing_else(loaded):
     assert first.reading == {"zh": "整个周期一份.", "en": "One for the whole cycle."}
 
 
-def test_decided_by_as_written_else_the_jurisdictions_education_department(loaded):
-    by_name = {q.parameter: q for q in register(loaded, "qtest-parent").questions}
+def test_decided_by_as_written_else_the_jurisdictions_education_department(small):
+    by_name = {q.parameter: q for q in register(small, "qtest-parent").questions}
     assert by_name["max_plan_kb"].decided_by == {"zh": "岳阳市教育局", "en": "Yueyang City Education Bureau"}
     assert by_name["max_plan_kb"].decided_by_default is False
     assert by_name["min_plans"].decided_by == {"zh": "岳阳县教育局", "en": "Yueyang County Education Bureau"}
     assert by_name["min_plans"].decided_by_default is True
 
 
-def test_an_inherited_question_shows_the_childs_value_and_where_it_was_asked(loaded):
-    child = {q.parameter: q for q in register(loaded, "qtest-child").questions}
+def test_an_inherited_question_shows_the_childs_value_and_where_it_was_asked(small):
+    child = {q.parameter: q for q in register(small, "qtest-child").questions}
     assert (child["min_plans"].value, child["min_plans"].asked_in) == (2, "qtest-parent")
     assert child["min_plans"].decided_by["zh"] == "岳阳市教育局"  # the child's jurisdiction, a city
 
 
-def test_register_of_all_loaded_rulesets(loaded):
-    assert [(q.ruleset_id, q.parameter) for q in register(loaded).questions] == [
+def test_register_of_all_loaded_rulesets(small):
+    assert [(q.ruleset_id, q.parameter) for q in register(small).questions] == [
         ("qtest-child", "min_plans"), ("qtest-child", "max_plan_kb"),
         ("qtest-parent", "min_plans"), ("qtest-parent", "max_plan_kb")]
 
 
-def test_text_and_json(loaded):
-    reg = register(loaded, "qtest-parent")
+def test_text_and_json(small):
+    reg = register(small, "qtest-parent")
     assert reg.text("zh").splitlines()[:8] == [
         "待决问题登记 — 共 2 个问题",
         "",
@@ -144,3 +145,15 @@ def test_guangdong_register(gd_ruleset):
 ])
 def test_department_by_level(level, name, zh, en):
     assert department({"level": level, "name": name}) == {"zh": zh, "en": en}
+
+
+def test_every_shipped_question_stands_alone(registry):
+    """No question points at a research note outside the repository; each names its document and clause."""
+    questions = open_questions([compiled for rid in registry.ids() for compiled in registry.revisions(rid)])
+    assert questions
+    for q in questions:
+        for lang in ("zh", "en"):
+            assert "policy-research" not in q.question[lang] and "§7" not in q.question[lang], (q.ruleset_id, q.parameter)
+    text = questions_text(questions, "zh")
+    assert "policy-research" not in text
+    assert "    依据: 《中小学、幼儿园教师信息技术应用能力提升工程2.0培训校本分享会(湛江专场)》(2022-04-14) 校本研修流程 原文「超过25学时,平台只记录25学时」" in text
