@@ -84,14 +84,42 @@ def cmd_batch(args) -> int:
     else:
         from kaohe.batch import run_batch
 
+        recorder = _batch_recorder(args) if args.record else None
         summary = run_batch(args.ruleset, args.file, args.output or "-", workers=args.workers, grouping=args.group,
-                            input_format=args.input_format, progress=args.progress, **common)
+                            input_format=args.input_format, progress=args.progress, record=recorder, **common)
+        if recorder is not None:
+            recorder.finish()
+            print(f"kaohe: {recorder.recorded} decisions recorded, batch run {recorder.batch_id}", file=sys.stderr)
     for warning in summary.warnings:
         print(f"kaohe: warning: {warning}", file=sys.stderr)
     print(f"kaohe: {summary.teachers} teachers in {summary.schools} schools "
           f"({summary.teachers_passing} pass), {summary.records_invalid} bad records, "
           f"{summary.seconds:.1f} s, {summary.workers} worker(s)", file=sys.stderr)
     return summary.exit_code
+
+
+def _batch_recorder(args):
+    from kaohe.store import DecisionStore, open_database
+    from kaohe.store.batch import BatchRecorder
+
+    if args.dask:
+        raise KaoheError("--record keeps decisions of local runs; a Dask run does not record them yet", code="cli.unsupported")
+    store = DecisionStore(open_database(args.database))
+    return BatchRecorder(store, args.ruleset, str(args.file), args.as_of or dt.date.today())
+
+
+def _record_dataset(args, evaluation, dataset) -> None:
+    """`kaohe evaluate FILE --record` outside batch mode: the whole file is one decision."""
+    import uuid
+
+    from kaohe.store import DecisionStore, open_database
+    from kaohe.store.recording import dataset_row
+
+    store = DecisionStore(open_database(args.database))
+    decision_id = str(uuid.uuid4())
+    store.record([dataset_row(decision_id, evaluation, dataset.model_dump_json(exclude_defaults=True).encode("utf-8"),
+                              None)])
+    print(f"kaohe: decision {decision_id} recorded", file=sys.stderr)
 
 
 def cmd_evaluate(args) -> int:
@@ -105,6 +133,8 @@ def cmd_evaluate(args) -> int:
     dataset = read_dataset(args.file)
     evaluation = evaluator.dataset(dataset, as_of)
     lang = explain.language(args.lang)
+    if args.record:
+        _record_dataset(args, evaluation, dataset)
     if args.format in ("xlsx", "csv"):
         from kaohe.tools import reports
 
@@ -423,6 +453,10 @@ def cli() -> None:
 @click.option("--input-format", type=click.Choice(("jsonl", "csv", "parquet")), help="batch: default from the file name")
 @click.option("--progress/--no-progress", default=None, help="batch: a progress bar (default: only on a terminal)")
 @click.option("--dask", metavar="SCHEDULER", help="batch on Dask: 'local' or tcp://host:8786 (input: a Parquet folder)")
+@click.option("--record", is_flag=True, help="keep the decisions in the decision store (batch: one per school, "
+              "grouped by a batch run id; the output names each school's decision id)")
+@click.option("--database", metavar="URL", envvar="KAOHE_DATABASE_URL", show_envvar=True,
+              help="the decision store for --record (default: kaohe-decisions.db here)")
 @_loading_options
 def _evaluate(**options):
     """Batch mode is chosen by --workers/--errors/--summary/--group/--dask or a .jsonl/.parquet output."""
@@ -535,6 +569,16 @@ def _schema(**options):
 @_loading_options
 def _plugins(**options):
     return cmd_plugins(_args(options))
+
+
+def _add_store_commands() -> None:
+    from kaohe.store.cli import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_add_store_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,8 +14,7 @@ import orjson
 
 from kaohe.engine import KaoheError
 
-from .database import StoreError, open_database, redact, database_url as resolve_url
-from .decisions import DecisionFilter, DecisionStore, utc_now
+# SQLAlchemy and Alembic are imported by the commands that use them, not by every `kaohe` run
 
 _DATABASE = click.option("--database", "database", metavar="URL", envvar="KAOHE_DATABASE_URL",
                          help="sqlite:///file.db or postgresql://user@host/db (env KAOHE_DATABASE_URL; "
@@ -29,7 +28,10 @@ class UserError(click.ClickException):
         click.echo(f"kaohe: error: {self.message}", err=True)
 
 
-def _store(url: str | None) -> DecisionStore:
+def _store(url: str | None):
+    from .database import open_database
+    from .decisions import DecisionStore
+
     try:
         return DecisionStore(open_database(url))
     except KaoheError as exc:
@@ -54,7 +56,9 @@ def _filters(f):
     return f
 
 
-def _where(kwargs) -> DecisionFilter:
+def _where(kwargs):
+    from .decisions import DecisionFilter
+
     return DecisionFilter(teacher_id=kwargs.get("teacher_id"), school_id=kwargs.get("school_id"),
                           ruleset=kwargs.get("ruleset"), verdict=kwargs.get("verdict"), since=kwargs.get("since"),
                           until=kwargs.get("until"), batch_id=kwargs.get("batch_id"))
@@ -77,6 +81,8 @@ def decisions() -> None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
 @_DATABASE
 def show(decision_id: str, explain: bool, lang: str, database: str | None) -> None:
+    from .database import database_url as resolve_url, redact
+
     store = _store(database)
     found = store.get(decision_id)
     if found is None:
@@ -120,7 +126,7 @@ def replay(decision_id: str, today, database: str | None) -> None:
     _print_json(outcome)
     if not outcome["under_stored_revision"]["reproduced"]:
         click.echo(f"kaohe: REPLAY MISMATCH: decision {decision_id} does not reproduce under its stored revision", err=True)
-        sys.exit(3)
+        click.get_current_context().exit(3)
 
 
 EXPORT_COLUMNS = ("decision_id", "decided_at", "caller", "ruleset", "revision", "as_of", "kaohe_version", "batch_id",
@@ -189,6 +195,8 @@ _AGE = re.compile(r"^(\d+)\s*([dwy])$")
 
 def parse_age(text: str) -> dt.datetime:
     """'90d', '12w', '2y' → that long before now (UTC); a date → its start."""
+    from .decisions import utc_now
+
     found = _AGE.match(text.strip().lower())
     if found:
         days = int(found.group(1)) * {"d": 1, "w": 7, "y": 365}[found.group(2)]
@@ -229,6 +237,8 @@ def db() -> None:
 @db.command("upgrade", help="create or migrate the decision database to the newest schema")
 @_DATABASE
 def upgrade(database: str | None) -> None:
+    from .database import StoreError, database_url as resolve_url, open_database, redact
+
     try:
         opened = open_database(database, migrate=False)
         revision = opened.upgrade()
@@ -240,6 +250,8 @@ def upgrade(database: str | None) -> None:
 @db.command("status", help="where decisions are kept and how many")
 @_DATABASE
 def status(database: str | None) -> None:
+    from .database import database_url as resolve_url, redact
+
     store = _store(database)
     click.echo(f"{redact(resolve_url(database))}: schema {store.database.schema_revision()}, "
                f"{store.count()} decision(s)")
