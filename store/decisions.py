@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import threading
-import zlib
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -334,17 +333,25 @@ def _copy_rows(connection, decisions: list[dict], subjects: list[dict]) -> None:
 def _insert_rows_sqlite(connection, decisions: list[dict], subjects: list[dict]) -> None:
     """Straight to the driver's executemany: SQLAlchemy's per-row parameter processing cost more than
     SQLite's insert. Times are written in SQLAlchemy's own SQLite format, so it reads them back."""
-    def when(value):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, dt.datetime) else (
-            value.isoformat() if isinstance(value, dt.date) else value)
-
     marks = ", ".join("?" * len(_DECISION_COLUMNS))
-    connection.exec_driver_sql(f"INSERT INTO decisions ({', '.join(_DECISION_COLUMNS)}) VALUES ({marks})",
-                               [tuple(when(row[c]) for c in _DECISION_COLUMNS) for row in decisions])
+    values = []
+    for row in decisions:
+        item = [row[c] for c in _DECISION_COLUMNS]
+        item[1] = item[1].strftime("%Y-%m-%d %H:%M:%S.%f")  # decided_at
+        item[7] = item[7].isoformat()  # as_of
+        values.append(tuple(item))
+    connection.exec_driver_sql(f"INSERT INTO decisions ({', '.join(_DECISION_COLUMNS)}) VALUES ({marks})", values)
     if subjects:
         marks = ", ".join("?" * len(_SUBJECT_COLUMNS))
         connection.exec_driver_sql(f"INSERT INTO decision_subjects ({', '.join(_SUBJECT_COLUMNS)}) VALUES ({marks})",
                                    [tuple(row[c] for c in _SUBJECT_COLUMNS) for row in subjects])
+
+
+def unpack(stored: bytes) -> bytes:
+    """Compressed (a zlib stream starts with 'x') or plain JSON, as recording.pack left it."""
+    import zlib
+
+    return zlib.decompress(stored) if stored[:1] == b"x" else bytes(stored)
 
 
 def decision_dict(row, full: bool) -> dict:
@@ -354,8 +361,8 @@ def decision_dict(row, full: bool) -> dict:
            "as_of": row["as_of"].isoformat(), "kaohe_version": row["kaohe_version"], "batch_id": row["batch_id"],
            "verdict": row["verdict"]}
     if full:
-        out["input"] = orjson.loads(zlib.decompress(row["input"]))
-        out["result"] = expand_result(orjson.loads(zlib.decompress(row["result"])))
+        out["input"] = orjson.loads(unpack(row["input"]))
+        out["result"] = expand_result(orjson.loads(unpack(row["result"])))
     return out
 
 

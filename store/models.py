@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -64,13 +64,15 @@ class Decision(Base):
     policy_sha256: Mapped[str] = mapped_column(ForeignKey("policies.sha256"))
     as_of: Mapped[dt.date] = mapped_column(Date)
     kaohe_version: Mapped[str] = mapped_column(String(40))
-    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch_runs.id"), nullable=True, index=True)
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch_runs.id"), nullable=True)
     verdict: Mapped[str] = mapped_column(String(16))  # the first subject's (the teacher's, the school's)
     # zlib-compressed JSON (a decision is a few KB of very repetitive text: a tenth of it is kept)
     input: Mapped[bytes] = mapped_column(LargeBinary)  # the request as evaluated; ID-card numbers masked
     result: Mapped[bytes] = mapped_column(LargeBinary)  # each subject's verdict and every rule's outcome
 
-    __table_args__ = (Index("ix_decisions_time", "decided_at", "id"), Index("ix_decisions_ruleset", "ruleset_id", "decided_at"))
+    __table_args__ = (Index("ix_decisions_time", "decided_at", "id"),
+                      Index("ix_decisions_batch_id", "batch_id", sqlite_where=text("batch_id IS NOT NULL"),
+                            postgresql_where=text("batch_id IS NOT NULL")))
 
 
 class Subject(Base):

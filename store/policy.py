@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 import orjson
 
@@ -25,7 +26,7 @@ class PolicyText:
     name: str
     content: str
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.content.encode("utf-8")).hexdigest()
 
@@ -37,13 +38,13 @@ class PolicyBundle:
     texts: tuple[PolicyText, ...]  # catalogues first, then the lineage from the root down
     primitives: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def manifest(self) -> bytes:
         return orjson.dumps({"ruleset": self.ruleset_id, "revision": self.revision,
                              "texts": [[t.kind, t.name, t.sha256] for t in self.texts],
                              "primitives": list(self.primitives)}, option=orjson.OPT_SORT_KEYS)
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.manifest).hexdigest()
 

@@ -22,10 +22,11 @@ MAX_BULK = 2000
 
 
 class Recorder:
-    def __init__(self, store: DecisionStore, max_queue: int = 10_000, retry_seconds: float = 1.0, retries: int = 5):
+    def __init__(self, store: DecisionStore, max_queue: int = 10_000, retry_seconds: float = 1.0, retries: int = 5,
+                 linger: float = 0.05):
         self.store = store
         self.queue: queue.Queue = queue.Queue(maxsize=max_queue)
-        self.retry_seconds, self.retries = retry_seconds, retries
+        self.retry_seconds, self.retries, self.linger = retry_seconds, retries, linger
         self.written = 0
         self.failed = 0
         self.last_error: str | None = None
@@ -53,6 +54,7 @@ class Recorder:
         stopping = False
         while not stopping:
             jobs = [self.queue.get()]
+            time.sleep(self.linger)  # let a few more arrive: one transaction for many decisions
             while len(jobs) < MAX_BULK:
                 try:
                     jobs.append(self.queue.get_nowait())

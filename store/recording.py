@@ -16,7 +16,7 @@ import orjson
 from kaohe import __version__
 from kaohe.engine import CompiledRuleset
 
-from .decisions import DecisionRow, utc_now
+from .decisions import DecisionRow, unpack, utc_now  # noqa: F401 - unpack: the reverse of pack
 from .policy import bundle_of
 
 # 17 digits and a check character, not inside a longer run of digits or letters
@@ -34,8 +34,16 @@ def mask_id_cards(raw: bytes) -> bytes:
     return _ID_CARD.sub(rb"\1***********\2", raw)
 
 
+SMALL = 4096  # below this, compressing costs more (setting up zlib) than it saves
+
+
 def pack(data: bytes) -> bytes:
-    return zlib.compress(data, 1)
+    """A school's decision (tens of KB of repetitive JSON) compressed; a teacher's kept as it is.
+    JSON never starts with 'x' (0x78), a zlib stream always does: `unpack` tells them apart."""
+    return zlib.compress(data, 1) if len(data) > SMALL else data
+
+
+
 
 
 def stored_input(raw_json: bytes) -> bytes:

@@ -4,7 +4,6 @@ scopes; and the appeal walk-through: evaluate, change the ruleset on disk, reloa
 from __future__ import annotations
 
 import json
-import zlib
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from kaohe.api.app import create_app
 from kaohe.api.keys import hash_key
 from kaohe.api.settings import Settings
+from kaohe.store.decisions import unpack
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2022-12-31"
@@ -167,12 +167,12 @@ def test_a_tampered_record_is_reported_loudly_on_replay(database_url, gd_data):
         _flush(client)
         engine = client.app.state.decisions.store.engine
         with engine.begin() as connection:
-            result = json.loads(zlib.decompress(connection.execute(text("SELECT result FROM decisions WHERE id = :i"),
-                                                                   {"i": decision_id}).scalar_one()))
+            result = json.loads(unpack(connection.execute(text("SELECT result FROM decisions WHERE id = :i"),
+                                                          {"i": decision_id}).scalar_one()))
             rule = result["subjects"][0]["rules"][0]
             rule[1] = "fail" if rule[1] != "fail" else "pass"
             connection.execute(text("UPDATE decisions SET result = :r WHERE id = :i"),
-                               {"r": zlib.compress(json.dumps(result).encode()), "i": decision_id})
+                               {"r": json.dumps(result).encode(), "i": decision_id})
         replay = client.post(f"/v1/decisions/{decision_id}/replay")
         assert replay.status_code == 409 and replay.headers["kaohe-replay"] == "mismatch"
         (mismatch,) = replay.json()["under_stored_revision"]["mismatches"]

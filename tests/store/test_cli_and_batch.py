@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from sqlalchemy import text
 
 from kaohe.cli import main
 from kaohe.store import DecisionStore, open_database
+from kaohe.store.decisions import unpack
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2022-12-31"
@@ -134,7 +134,7 @@ def test_a_batch_killed_mid_run_leaves_whole_decisions_and_loses_none_it_acknowl
         assert 0 < len(stored) == run.decisions  # all it acknowledged, nothing it did not
         assert len(stored) < len(data.read_text(encoding="utf-8").splitlines())  # killed in the middle
         for decision_id, result in stored:  # whole decisions: every subject of each one is there
-            assert subjects[decision_id] == len(json.loads(zlib.decompress(result))["subjects"])
+            assert subjects[decision_id] == len(json.loads(unpack(result))["subjects"])
         assert set(subjects) == {decision_id for decision_id, _ in stored}
     finally:
         if process.poll() is None:

@@ -51,9 +51,10 @@ def upgrade() -> None:
         sa.Column("verdict", sa.String(16), nullable=False),
         sa.Column("input", sa.LargeBinary(), nullable=False),
         sa.Column("result", sa.LargeBinary(), nullable=False))
-    op.create_index("ix_decisions_batch_id", "decisions", ["batch_id"])
+    # a decision made through the API has no batch: only batch decisions are indexed by their run
+    op.create_index("ix_decisions_batch_id", "decisions", ["batch_id"], sqlite_where=sa.text("batch_id IS NOT NULL"),
+                    postgresql_where=sa.text("batch_id IS NOT NULL"))
     op.create_index("ix_decisions_time", "decisions", ["decided_at", "id"])
-    op.create_index("ix_decisions_ruleset", "decisions", ["ruleset_id", "decided_at"])
     op.create_table(
         "decision_subjects",
         # no foreign key: PostgreSQL checks one per row with a trigger, a third of a batch's insert
