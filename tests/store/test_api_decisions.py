@@ -182,3 +182,57 @@ def test_a_tampered_record_is_reported_loudly_on_replay(database_url, gd_data):
 def test_without_a_store_decisions_say_so(gd_data):
     with _client(Settings(allow_anonymous=True)) as client:
         assert client.get("/v1/decisions").json()["code"] == "store.disabled"
+
+
+def test_a_running_server_reloads_on_sighup_and_flushes_its_decisions_on_shutdown(tmp_path, gd_data):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from kaohe.store import DecisionStore, open_database
+
+    folder = tmp_path / "rulesets"
+    folder.mkdir()
+    county = folder / "county.yaml"
+    county.write_text(COUNTY.format(hours=20), encoding="utf-8")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    env = {**os.environ, "KAOHE_DATABASE_URL": url, "KAOHE_RULESETS": str(folder), "KAOHE_RECORD": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "kaohe.api.server", "--port", str(port), "--log-level", "warning"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        body = {"ruleset": "appeal-county", "as_of": AS_OF, "teacher": gd_data["schools"][0]["teachers"][0]}
+        first = httpx.post(f"{base}/v1/evaluations/teacher", json=body)
+        assert first.status_code == 200
+        county.write_text(COUNTY.format(hours=40), encoding="utf-8")
+        server.send_signal(signal.SIGHUP)
+        deadline = time.time() + 60
+        while time.time() < deadline and (httpx.get(f"{base}/readyz").json().get("reload") or {}).get("status") != "reloaded":
+            time.sleep(0.2)
+        second = httpx.post(f"{base}/v1/evaluations/teacher", json=body)
+        assert second.headers["kaohe-ruleset-revision"] != first.headers["kaohe-ruleset-revision"]
+        ids = [first.json()["decision_id"], second.json()["decision_id"]]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    store = DecisionStore(open_database(url))
+    try:  # written before the server exited, each under the revision that made it
+        assert [store.get(i)["ruleset"]["revision"] for i in ids] == [first.headers["kaohe-ruleset-revision"],
+                                                                       second.headers["kaohe-ruleset-revision"]]
+    finally:
+        store.database.close()
