@@ -1,6 +1,6 @@
 """The decision store's tests run on both backends: an SQLite file, and a real PostgreSQL server.
 
-PostgreSQL comes from KAOHE_TEST_DATABASE_URL (`.ci/postgres` starts one and prints it). Without
+PostgreSQL comes from KAOHE_TEST_DATABASE_URL (`eval "$(.ci/postgres)"` starts a server and sets it). Without
 it the PostgreSQL variant is skipped locally, and fails under CI=true: CI must test both.
 Each test gets a database of its own (on PostgreSQL, a fresh one created and dropped around it).
 """
@@ -19,7 +19,7 @@ def _postgres_admin_url() -> str | None:
         return url
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail("KAOHE_TEST_DATABASE_URL is not set: CI must run the decision store's tests on PostgreSQL "
-                    "(export KAOHE_TEST_DATABASE_URL=\"$(.ci/postgres | tail -n 1)\")")
+                    "(eval \"$(.ci/postgres)\" exports it)")
     pytest.skip("KAOHE_TEST_DATABASE_URL is not set: the PostgreSQL variant needs a server (.ci/postgres starts one)")
 
 
