@@ -301,6 +301,8 @@ def cmd_doc(args) -> int:
 def cmd_serve(args) -> int:
     from kaohe.api.server import serve
 
+    if args.database:  # read with the other settings, by this process and by worker processes alike
+        os.environ["KAOHE_DATABASE_URL"] = args.database
     serve(args.host, args.port, args.workers, args.rulesets, args.plugin, args.keys_file,
           allow_anonymous=args.allow_anonymous, access_log=args.access_log, log_level=args.log_level)
     return 0
@@ -555,6 +557,8 @@ def _doc(**options):
 # the server reads KAOHE_RULESETS and KAOHE_PLUGINS with its other settings: no envvar here
 @click.option("--rulesets", multiple=True, metavar="PATH", help="also load rulesets from this YAML file or folder (env KAOHE_RULESETS)")
 @click.option("--plugin", multiple=True, metavar="MODULE", help="also enable this plugin module or file (env KAOHE_PLUGINS)")
+@click.option("--database", metavar="URL", help="where decisions are recorded (env KAOHE_DATABASE_URL; default: "
+              "kaohe-decisions.db here; KAOHE_RECORD=0: none)")
 def _serve(**options):
     return cmd_serve(_args(options))
 

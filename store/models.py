@@ -65,7 +65,7 @@ class Decision(Base):
     as_of: Mapped[dt.date] = mapped_column(Date)
     kaohe_version: Mapped[str] = mapped_column(String(40))
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch_runs.id"), nullable=True)
-    verdict: Mapped[str] = mapped_column(String(16))  # the first subject's (the teacher's, the school's)
+    verdict: Mapped[str] = mapped_column(String(16))  # the teacher's, the school's; of several schools the worst
     # zlib-compressed JSON (a decision is a few KB of very repetitive text: a tenth of it is kept)
     input: Mapped[bytes] = mapped_column(LargeBinary)  # the request as evaluated; ID-card numbers masked
     result: Mapped[bytes] = mapped_column(LargeBinary)  # each subject's verdict and every rule's outcome
