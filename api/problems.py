@@ -73,6 +73,10 @@ _TYPES = [
                 "or purged by the retention policy."),
     ProblemType("decision.not_replayable", 422, {"zh": "该决定无法重放", "en": "The decision cannot be replayed"},
                 "The policy the decision was made under could not be rebuilt from the store (see `detail`)."),
+    ProblemType("decision.replay_mismatch", 409, {"zh": "重放结果与记录不符", "en": "The replay does not match the record"},
+                "The stored input, evaluated again under the stored policy revision, does not give the stored "
+                "outcome: the record was altered, or the engine or a plugin's measure changed. `replay` lists "
+                "every difference. This is logged as an error; do not answer an appeal from this record alone."),
     ProblemType("store.unavailable", 503, {"zh": "决定记录库不可用", "en": "The decision store is unavailable"},
                 "The database of decision records cannot be reached or is not set up. Try again shortly."),
     ProblemType("store.disabled", 404, {"zh": "未记录决定", "en": "Decisions are not recorded here"},

@@ -34,6 +34,7 @@ _PROBLEM = {"model": ProblemDetails, "content": {"application/problem+json": {}}
 ERRORS = {401: {**_PROBLEM, "description": "no API key, or an unknown one"},
           403: {**_PROBLEM, "description": "the key lacks the decisions:read scope"},
           404: {**_PROBLEM, "description": "no such decision (decision.not_found), or none are recorded (store.disabled)"},
+          422: {**_PROBLEM, "description": "a parameter does not validate (request.invalid)"},
           503: {**_PROBLEM, "description": "the decision store cannot be reached (store.unavailable)"}}
 DecisionId = Annotated[str, Path(min_length=1, max_length=64, description="the decision id a response gave (Kaohe-Decision-Id)")]
 Verdict = Literal["pass", "fail", "needs_review", "not_applicable"]
@@ -113,7 +114,8 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 @router.post("/{decision_id}/replay", summary="重放决定 Replay: under its own revision, and under today's",
-             responses={**ERRORS, 409: {"description": "the stored revision did NOT reproduce the stored outcome"},
+             responses={**ERRORS, 409: {**_PROBLEM, "description": "the stored revision did NOT reproduce the stored "
+                                           "outcome (decision.replay_mismatch; `replay` holds every difference)"},
                         422: {**_PROBLEM, "description": "the stored policy cannot be rebuilt (decision.not_replayable)"}})
 async def replay_decision(request: Request, decision_id: DecisionId, today: TodayDep, _key: ReadDecisionsKeyDep) -> Response:
     """Evaluates the stored input again under the stored policy revision — it must give the stored
@@ -124,7 +126,9 @@ async def replay_decision(request: Request, decision_id: DecisionId, today: Toda
     if not outcome["under_stored_revision"]["reproduced"]:
         log.error("REPLAY MISMATCH: decision %s does not reproduce under its stored revision %s: %s", decision_id,
                   outcome["ruleset"]["revision"], outcome["under_stored_revision"]["mismatches"][:3])
-        return _json(outcome, 409, {"Kaohe-Replay": "mismatch"})
+        raise Problem("decision.replay_mismatch", f"decision {decision_id} does not reproduce under its stored revision "
+                      f"{outcome['ruleset']['revision']}: the record or the engine changed", replay=outcome,
+                      headers={"Kaohe-Replay": "mismatch"})
     return _json(outcome, headers={"Kaohe-Replay": "reproduced"})
 
 

@@ -4,7 +4,8 @@ against the real server on loopback, valid and invalid ones; none may be answere
 Budget: FUZZ_EXAMPLES per operation and generation mode (KAOHE_FUZZ_EXAMPLES overrides), fewer for
 POST /v1/evaluations and /v1/simulations, whose nested bodies take hypothesis ~0.2 s each to generate
 (the simulation's OpenAPI examples, which run whole simulations, are always sent), and for
-GET /v1/questions, which has two query parameters; so that at least MIN_REQUESTS requests are sent
+GET /v1/questions, which has two query parameters, and POST /v1/rulesets/reload, which compiles
+every ruleset; so that at least MIN_REQUESTS requests are sent
 in well under three minutes.
 """
 
@@ -21,7 +22,8 @@ from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 
 FUZZ_EXAMPLES = int(os.environ.get("KAOHE_FUZZ_EXAMPLES", "200"))
-SMALLER_BUDGET = {"/v1/evaluations": 40, "/v1/simulations": 20, "/v1/questions": 50}
+SMALLER_BUDGET = {"/v1/evaluations": 40, "/v1/simulations": 20, "/v1/questions": 50,
+                  "/v1/rulesets/reload": 3}  # each reload loads and compiles every ruleset again
 MIN_REQUESTS = int(os.environ.get("KAOHE_FUZZ_MIN_REQUESTS", "2000"))
 
 # serialise the text bodies (JSON Lines, YAML) as the strings the schema says they are

@@ -175,7 +175,8 @@ def test_a_tampered_record_is_reported_loudly_on_replay(database_url, gd_data):
                                {"r": json.dumps(result).encode(), "i": decision_id})
         replay = client.post(f"/v1/decisions/{decision_id}/replay")
         assert replay.status_code == 409 and replay.headers["kaohe-replay"] == "mismatch"
-        (mismatch,) = replay.json()["under_stored_revision"]["mismatches"]
+        assert replay.json()["code"] == "decision.replay_mismatch"
+        (mismatch,) = replay.json()["replay"]["under_stored_revision"]["mismatches"]
         assert mismatch["rules"][0]["id"] == rule[0]
 
 
