@@ -93,6 +93,10 @@ def load_key_file_with_scopes(path: str | Path) -> tuple[tuple[str, ...], tuple[
         hashes.append(digest)
         names.append(" ".join(rest) or f"{path.name}:{number}")
         scopes.append(parse_scopes(granted[-1][len("scopes="):], f"{path}:{number}") if granted else DEFAULT_SCOPES)
+    if not hashes:  # a keys file was meant to restrict access: an empty one must not open it to everyone
+        raise ConfigError(f"{path}: the API keys file holds no key",
+                          hint="add one (python -m kaohe.api.keys new NAME >> FILE), or serve without keys on "
+                               "loopback with --no-auth")
     return tuple(hashes), tuple(names), tuple(scopes)
 
 

@@ -128,13 +128,23 @@ class StreamEvaluation:
         self.summary = {"lines": 0, "schools": 0, "schools_passing": 0, "teachers": 0, "teachers_passing": 0,
                         "errors": 0, "schools_withheld": 0}
         self._out: list[bytes] = []
+        # error lines of lines after the open school's first: they follow that school's own line
+        self._held: list[tuple[int, bytes]] = []
         self._teacher_results: list = []
         self._school_results: list = []
         self._line_outcomes = {"read": 0, "error": 0}
 
     # -- output
     def _emit(self, obj: dict) -> None:
+        line = obj.get("line")
+        if obj["type"] == "error" and self.open is not None and line is not None and line >= self.open.first:
+            self._held.append((line, dumps(obj)))  # answered in input order once the school is
+            return
         self._out.append(dumps(obj))
+
+    def _release_held(self) -> None:
+        self._out.extend(text for _, text in sorted(self._held, key=lambda held: held[0]))
+        self._held = []
 
     def _error(self, line: int | None, code: str, detail: str, **extra: Any) -> None:
         self.summary["errors"] += 1
@@ -300,6 +310,12 @@ class StreamEvaluation:
 
     def _flush(self) -> None:
         group, self.open = self.open, None
+        try:
+            self._answer(group)
+        finally:
+            self._release_held()
+
+    def _answer(self, group: "_Group | None") -> None:
         if group is None:
             return
         if group.school_id is not None:
@@ -318,7 +334,15 @@ class StreamEvaluation:
             school = School(id=group.school_id, teachers=group.teachers)
         elif group.teachers:
             school = school.model_copy(update={"teachers": list(school.teachers) + group.teachers})
-        result = self.evaluator.school(school, self.as_of)
+        try:
+            result = self.evaluator.school(school, self.as_of)
+            entry = explain.school_dict(result, self.lang, self.detail)
+        except Exception:
+            log.exception("stream %s: school %s could not be evaluated", self.decision_id, school.id)
+            self._error(group.first, "record.not_evaluable",
+                        f"school {school.id} (lines {group.first}–{group.last}) could not be evaluated; it has been "
+                        "logged under the decision id", lines=[group.first, group.last], school_id=school.id)
+            return
         self.summary["schools"] += 1
         self.summary["schools_passing"] += result.verdict == "pass"
         self.summary["teachers"] += len(result.members)
@@ -327,7 +351,7 @@ class StreamEvaluation:
         self._teacher_results.extend(result.members)
         self._emit({"type": "school", "line": group.first, "lines": [group.first, group.last],
                     "decision_id": self.decision_id, "ruleset": self.header,
-                    "school": explain.school_dict(result, self.lang, self.detail)})
+                    "school": entry})
 
 
 async def evaluate_stream(chunks: AsyncIterator[bytes], state: StreamEvaluation) -> AsyncIterator[bytes]:

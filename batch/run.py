@@ -56,6 +56,10 @@ from .worker import Job
 GROUPINGS = ("auto", "sorted", "spill")
 EXIT_OK, EXIT_BAD_RECORDS = 0, 4
 
+# entries of the errors file that name a school, not a bad record: withheld because a line next to
+# it could not be read, or valid but not evaluable (an internal error)
+NOT_RECORD_ERRORS = ("record.school_withheld", "record.not_evaluable")
+
 
 @dataclass
 class BatchSummary:
@@ -225,7 +229,7 @@ def _run(attempt: str, srcs: list[Source], runner: Runner, sinks: Sinks, workdir
             if record is not None and len(result) > 6:
                 record(result[6])  # committed before the output names them
             totals.records_read += records
-            totals.records_invalid += len(errors)
+            totals.records_invalid += sum(1 for e in errors if e["code"] not in NOT_RECORD_ERRORS)
             totals.schools_not_evaluated += not_evaluated
             for tally in tallies:
                 totals.add_school(tally)

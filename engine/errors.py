@@ -50,13 +50,22 @@ class Diagnostic:
             text += f" ({hint})" if lang == "en" else f"（{hint}）"
         return f"{text} [{self.code}]"
 
-    def to_dict(self) -> dict:
-        out = {"code": self.code, "severity": self.severity, "message": self.message}
+    def to_dict(self, lang: str = "en") -> dict:
+        """message and hint in `lang`; lang "both" keeps English and adds message_zh/hint_zh (for a
+        process that does not know who will read them)."""
+        from .messages import localized
+
+        message, hint = localized(self, "zh" if lang == "zh" else "en")
+        out = {"code": self.code, "severity": self.severity, "message": message}
         if self.location:
             out.update(file=self.location.file, line=self.location.line,
                        column=self.location.column, path=self.location.path)
-        if self.hint:
-            out["hint"] = self.hint
+        if hint:
+            out["hint"] = hint
+        if lang == "both":
+            out["message_zh"], hint_zh = localized(self, "zh")
+            if hint_zh:
+                out["hint_zh"] = hint_zh
         return out
 
 

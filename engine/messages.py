@@ -52,6 +52,18 @@ _PATTERNS: list[tuple[str, str]] = [
     (r"cannot parse expression: (?P<e>.+)", "无法解析表达式: {e}"),
     (r"(?P<w>rule '[^']+' \w+\.\w+): unknown placeholder '(?P<n>[^']+)'", "{w}: 未知占位符 '{n}'"),
     (r"measure '(?P<m>[^']+)': (?P<rest>.+)", "度量 '{m}': {rest}"),
+    # YAML as written (pyyaml's words for the usual slips)
+    (r"YAML syntax error: (?P<rest>.+)", "YAML 语法错误: {rest}"),
+    (r"YAML error: (?P<rest>.+)", "YAML 错误: {rest}"),
+    (r"mapping values are not allowed here", "此处不能写 '键: 值' (文字中含冒号时请加引号, 或检查缩进)"),
+    (r"found character '\\t' that cannot start any token", "不能用 Tab 缩进, 请改用空格"),
+    (r"expected <block end>, but found '(?P<t>[^']*)'", "缩进不一致: 同一层的键须左对齐"),
+    (r"could not find expected ':'", "找不到应有的冒号: 每个键后须写 ': '"),
+    (r"found unexpected end of stream", "文件意外结束: 引号或括号可能没有闭合"),
+    (r"expected ',' or '\]', but got '(?P<t>[^']*)'", "列表 [...] 没有闭合, 或缺少逗号"),
+    (r"expected ',' or '\}', but got '(?P<t>[^']*)'", "映射 {{...}} 没有闭合, 或缺少逗号"),
+    (r"key '(?P<k>[^']+)' appears twice", "键 '{k}' 出现了两次"),
+    (r"mapping keys must be plain text", "键须是普通文字"),
     # the command line's errors
     (r"no ruleset '(?P<r>[^']+)' is loaded", "没有加载规则集 '{r}'"),
     (r"loaded: (?P<l>.+)", "已加载: {l}"),
@@ -106,6 +118,17 @@ def localized(diagnostic, lang: str) -> tuple[str, str | None]:
     message = diagnostic.message_zh or translate(diagnostic.message, lang)
     hint = diagnostic.hint_zh or translate(diagnostic.hint, lang, _HINTS)
     return message, hint
+
+
+def diagnostic_in(entry: dict, lang: str) -> dict:
+    """A diagnostic dict made with `to_dict("both")`, worded in `lang` only."""
+    out = {k: v for k, v in entry.items() if k not in ("message_zh", "hint_zh")}
+    if lang == "zh":
+        if entry.get("message_zh"):
+            out["message"] = entry["message_zh"]
+        if entry.get("hint_zh"):
+            out["hint"] = entry["hint_zh"]
+    return out
 
 
 def summary_line(errors: int, warnings: int, checked: str, lang: str) -> str:
@@ -180,20 +203,29 @@ def _field_names(model, loc) -> list[str]:
     return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
 
 
-def validation_problem(item: dict, model=None) -> tuple[str, str]:
+def validation_problem(item: dict, model=None, loc=None) -> tuple[str, str]:
     """One pydantic error as (English, Chinese) text; an unknown field gets a did-you-mean
-    from the fields the record allows there."""
+    from the fields the record allows there. `loc` is the error's path inside `model` (default:
+    the error's own, from the root)."""
     from .expressions import suggest
 
     english = item["msg"]
-    ctx = {k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v) for k, v in (item.get("ctx") or {}).items()}
+    def shown(value):
+        if isinstance(value, (list, tuple)):
+            return ", ".join(map(str, value))
+        if isinstance(value, float) and value.is_integer():
+            return int(value)  # pydantic says "ge 0.0" of a bound written 0
+        return value
+
+    ctx = {k: shown(v) for k, v in (item.get("ctx") or {}).items()}
     template = _PYDANTIC_ZH.get(item["type"])
     try:
         chinese = template.format(**ctx) if template else english
     except (KeyError, IndexError):
         chinese = template
-    if item["type"] == "extra_forbidden" and model is not None and item["loc"]:
-        close = suggest(str(item["loc"][-1]), _field_names(model, list(item["loc"][:-1])))
+    loc = list(item["loc"] if loc is None else loc)
+    if item["type"] == "extra_forbidden" and model is not None and loc:
+        close = suggest(str(loc[-1]), _field_names(model, loc[:-1]))
         if close:
             name = close.split("'")[1]
             english += f" ({close})"

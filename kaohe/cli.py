@@ -299,12 +299,12 @@ def cmd_doc(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from kaohe.api.server import serve
+    from kaohe.api.server import serve, serve_keywords
 
     if args.database:  # read with the other settings, by this process and by worker processes alike
         os.environ["KAOHE_DATABASE_URL"] = args.database
     serve(args.host, args.port, args.workers, args.rulesets, args.plugin, args.keys_file,
-          allow_anonymous=args.allow_anonymous, access_log=args.access_log, log_level=args.log_level)
+          access_log=args.access_log, log_level=args.log_level, **serve_keywords(args))
     return 0
 
 
@@ -549,8 +549,13 @@ def _doc(**options):
               help="worker processes (durable_rules is single-threaded per process)")
 @click.option("--keys-file", help="file of API key hashes (env KAOHE_API_KEYS_FILE, read with the other settings); "
               "make one with: python -m kaohe.api.keys new NAME")
-@click.option("--allow-anonymous", is_flag=True, default=None,
-              help="serve without API keys on a non-loopback address (loopback without keys is allowed, with a warning)")
+@click.option("--no-auth", is_flag=True, default=None,
+              help="serve without API keys (loopback addresses only; env KAOHE_API_NO_AUTH=1)")
+@click.option("--ssl-certfile", envvar="KAOHE_API_SSL_CERTFILE", show_envvar=True, help="serve HTTPS with this certificate (PEM)")
+@click.option("--ssl-keyfile", envvar="KAOHE_API_SSL_KEYFILE", show_envvar=True, help="the certificate's private key (PEM)")
+@click.option("--ssl-keyfile-password", envvar="KAOHE_API_SSL_KEYFILE_PASSWORD", show_envvar=True)
+@click.option("--ssl-ca-certs", envvar="KAOHE_API_SSL_CA_CERTS", show_envvar=True,
+              help="CA bundle to verify client certificates against")
 @click.option("--access-log", is_flag=True)
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(("critical", "error", "warning", "info", "debug")))

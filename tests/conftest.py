@@ -15,7 +15,9 @@ AS_OF = dt.date(2022, 12, 31)
 sys.path.insert(0, str(ROOT / "examples"))
 sys.path.insert(0, str(ROOT / "tests"))  # shared record builders: gd_records
 
-# a `kaohe serve` or `kaohe evaluate --record` started by a test records into a temporary file, never the checkout
+# servers started by tests keep no decisions unless a test asks (KAOHE_RECORD=1, or its own settings),
+# and whatever is recorded goes to a temporary file, never into the checkout
+os.environ.setdefault("KAOHE_RECORD", "0")
 if "KAOHE_DATABASE_URL" not in os.environ:
     import tempfile
 

@@ -10,12 +10,13 @@ from starlette.responses import Response
 
 from kaohe.engine.compiler import CompiledRuleset
 from kaohe.engine.errors import UnknownRuleset
+from kaohe.engine.records import Day
 from kaohe.engine.registry import Registry
 
 from ..deps import (ApiKeyDep, LanguageDep, RegistryDep, SettingsDep, TodayDep, WorkerDep, check_media_type,
                     content_language, read_limited_body)
 from kaohe.engine.jsonio import dumps
-from kaohe.engine import citation_fields
+from kaohe.engine import citation_fields, messages
 from ..problems import Problem
 from ..schemas import ProblemDetails, RulesetDetail, RulesetList, ValidationResult
 
@@ -111,12 +112,20 @@ def ruleset_detail(compiled: CompiledRuleset, registry: Registry, lang: str, tod
             "rules": rules, "revisions": _revisions(registry, r.id, today)}
 
 
+@router.api_route("/validate", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def validate_other_methods() -> Response:
+    """`validate` is no ruleset id: any method but POST is answered 405, not read as GET /{ruleset_id}."""
+    raise Problem("http.method_not_allowed", "POST /v1/rulesets/validate checks ruleset text; no other method is "
+                  "allowed here", headers={"Allow": "POST"})
+
+
 @router.get("/{ruleset_id}", summary="规则集详情 One ruleset: rules, parameters, citations, revisions",
-            response_model=RulesetDetail, responses={401: _PROBLEM, 404: _PROBLEM, 422: _PROBLEM})
+            response_model=RulesetDetail, responses={401: _PROBLEM, 404: _PROBLEM, 422: _PROBLEM,
+                                                     405: {**_PROBLEM, "description": "`validate` is no ruleset id"}})
 async def get_ruleset(
         ruleset_id: Annotated[str, Path(max_length=64, description="ruleset id, e.g. guangdong")],
         registry: RegistryDep, lang: LanguageDep, today: TodayDep, _key: ApiKeyDep,
-        as_of: Annotated[Optional[dt.date], Query(description="the revision in force on this day")] = None,
+        as_of: Annotated[Optional[Day], Query(description="the revision in force on this day")] = None,
         revision: Annotated[Optional[str], Query(max_length=64, description="a revision by its hash")] = None) -> Response:
     """Rules with titles and citations, parameters with value, unit, the open question of reading
     the policy and the reading chosen, measures, sources, and every revision's effective period.
@@ -152,7 +161,7 @@ async def validate_ruleset(
     else:
         diagnostics = await worker.lint(text, file)
     keys = ("code", "severity", "message", "file", "line", "column", "path", "hint")
-    cleaned = [{k: d.get(k) for k in keys if k in d} for d in diagnostics]
+    cleaned = [{k: d.get(k) for k in keys if k in d} for d in (messages.diagnostic_in(d, lang) for d in diagnostics)]
     errors = [d for d in cleaned if d.get("severity") == "error"]
     warnings = [d for d in cleaned if d.get("severity") != "error"]
     return _json({"valid": not errors, "errors": errors, "warnings": warnings}, lang)

@@ -46,7 +46,7 @@ def _flush(client) -> None:
 @pytest.mark.parametrize("path", ["/v1/evaluations/teacher"])
 def test_every_answer_is_recorded_and_can_be_looked_up(database_url, gd_data, path):
     teacher = gd_data["schools"][0]["teachers"][0]
-    with _client(Settings(allow_anonymous=True, database_url=database_url)) as client:
+    with _client(Settings(allow_anonymous=True, database_url=database_url, record=True)) as client:
         answer = client.post(path, json={"ruleset": "guangdong", "as_of": AS_OF, "teacher": teacher})
         assert answer.status_code == 200
         school = client.post("/v1/evaluations", json={"ruleset": "guangdong", "as_of": AS_OF,
@@ -76,7 +76,7 @@ def test_scopes_keep_decisions_and_reloading_to_the_keys_allowed(tmp_path, datab
     keys = tmp_path / "keys"
     keys.write_text(f"{hash_key('k-eval')} counter\n{hash_key('k-read')} appeals scopes=evaluate,decisions:read\n"
                     f"{hash_key('k-admin')} operator scopes=admin\n", encoding="utf-8")
-    settings = Settings(database_url=database_url).with_keys_file(keys)
+    settings = Settings(database_url=database_url, record=True).with_keys_file(keys)
     with _client(settings) as client:
         def get(key):
             return client.get("/v1/decisions", headers={"Authorization": f"Bearer {key}"})
@@ -103,7 +103,7 @@ def test_appeal_walk_through(tmp_path, database_url, gd_data):
     folder.mkdir()
     county = folder / "county.yaml"
     county.write_text(COUNTY.format(hours=20), encoding="utf-8")
-    settings = Settings(allow_anonymous=True, database_url=database_url, ruleset_paths=(str(folder),))
+    settings = Settings(allow_anonymous=True, database_url=database_url, record=True, ruleset_paths=(str(folder),))
     with _client(settings) as client:
         # a teacher who passes the 20-hour rule under the first revision
         def evaluate(teacher):
@@ -161,7 +161,7 @@ def test_a_tampered_record_is_reported_loudly_on_replay(database_url, gd_data):
     from sqlalchemy import text
 
     teacher = gd_data["schools"][0]["teachers"][1]
-    with _client(Settings(allow_anonymous=True, database_url=database_url)) as client:
+    with _client(Settings(allow_anonymous=True, database_url=database_url, record=True)) as client:
         decision_id = client.post("/v1/evaluations/teacher", json={"ruleset": "guangdong", "as_of": AS_OF,
                                                                     "teacher": teacher}).json()["decision_id"]
         _flush(client)
@@ -181,7 +181,7 @@ def test_a_tampered_record_is_reported_loudly_on_replay(database_url, gd_data):
 
 
 def test_without_a_store_decisions_say_so(gd_data):
-    with _client(Settings(allow_anonymous=True)) as client:
+    with _client(Settings(allow_anonymous=True, record=False)) as client:
         assert client.get("/v1/decisions").json()["code"] == "store.disabled"
 
 
@@ -205,7 +205,8 @@ def test_a_running_server_reloads_on_sighup_and_flushes_its_decisions_on_shutdow
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"sqlite:///{tmp_path / 'served.db'}"
-    env = {**os.environ, "KAOHE_DATABASE_URL": url, "KAOHE_RULESETS": str(folder), "KAOHE_RECORD": "1"}
+    env = {**os.environ, "KAOHE_DATABASE_URL": url, "KAOHE_RULESETS": str(folder), "KAOHE_RECORD": "1",
+           "KAOHE_API_NO_AUTH": "1"}
     server = subprocess.Popen([sys.executable, "-m", "kaohe.api.server", "--port", str(port), "--log-level", "warning"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
