@@ -14,6 +14,8 @@ from kaohe.plugins.manager import Loaded, build_registry
 
 from . import problems
 from .routes import evaluations, operations, questions, rulesets, simulations
+from .reload import install_sighup
+from .routes import decisions as routes_decisions
 from .fastpath import TeacherFastPath
 from .compile_worker import CompileWorker
 from .metrics import ApiMetrics, MetricsMiddleware
@@ -70,11 +72,23 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
                                          recycle_after=config.worker_recycle_after, queue_limit=config.worker_queue_limit)
         if getattr(app.state, "worker_prestart", False):
             app.state.worker.prestart()
+        if config.record and config.database_url and app.state.decisions is None:
+            from kaohe.store.service import DecisionService  # SQLAlchemy only when decisions are recorded
+
+            app.state.decisions = await run_in_threadpool(
+                DecisionService, config.database_url, lambda: app.state.loaded.registry, config.record_queue_size)
+        if getattr(app.state, "reload_on_sighup", False):
+            import asyncio
+
+            install_sighup(app, asyncio.get_running_loop())
         try:
             yield
         finally:
             app.state.worker.close()
             app.state.worker = None
+            if app.state.decisions is not None:
+                await run_in_threadpool(app.state.decisions.close)  # writes what is still queued
+                app.state.decisions = None
 
     app = FastAPI(title="kaohe 考核 API", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs" if settings.docs else None, redoc_url=None,
@@ -82,6 +96,8 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
     app.state.settings = settings
     app.state.loaded = loaded
     app.state.worker = None
+    app.state.decisions = None  # kaohe.store.service.DecisionService when decisions are recorded
+    app.state.reload_status = None
     app.state.metrics = ApiMetrics(settings.multiprocess_metrics_dir)
     problems.install(app)
     if settings.fast_path:
@@ -92,6 +108,8 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
     app.include_router(simulations.router)
     app.include_router(rulesets.router)
     app.include_router(questions.router)
+    app.include_router(routes_decisions.router)
+    app.include_router(routes_decisions.reload_router)
     app.include_router(operations.router)
     app.include_router(operations.problems_router)
 

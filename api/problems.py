@@ -80,6 +80,25 @@ _TYPES = [
                 "Send the key as `Authorization: Bearer <key>` or `X-API-Key: <key>`."),
     ProblemType("auth.invalid", 401, {"zh": "API 密钥无效", "en": "The API key is not valid"},
                 "The key sent is not one this server knows. Ask the operator for a key."),
+    ProblemType("auth.forbidden", 403, {"zh": "API 密钥无此权限", "en": "The API key may not do this"},
+                "The key is known but lacks the scope this endpoint needs (`scope`): evaluate, decisions:read "
+                "or admin. The operator grants scopes in the keys file (`scopes=…` after the key's name)."),
+    ProblemType("decision.not_found", 404, {"zh": "没有此决定记录", "en": "No such decision"},
+                "No decision with this id is recorded here: it was never made, made while recording was off, "
+                "or purged by the retention policy."),
+    ProblemType("decision.not_replayable", 422, {"zh": "该决定无法重放", "en": "The decision cannot be replayed"},
+                "The policy the decision was made under could not be rebuilt from the store (see `detail`)."),
+    ProblemType("decision.replay_mismatch", 409, {"zh": "重放结果与记录不符", "en": "The replay does not match the record"},
+                "The stored input, evaluated again under the stored policy revision, does not give the stored "
+                "outcome: the record was altered, or the engine or a plugin's measure changed. `replay` lists "
+                "every difference. This is logged as an error; do not answer an appeal from this record alone."),
+    ProblemType("store.unavailable", 503, {"zh": "决定记录库不可用", "en": "The decision store is unavailable"},
+                "The database of decision records cannot be reached or is not set up. Try again shortly."),
+    ProblemType("store.disabled", 404, {"zh": "未记录决定", "en": "Decisions are not recorded here"},
+                "This server runs without a decision store (KAOHE_RECORD=0), so there is nothing to look up."),
+    ProblemType("ruleset.reload_failed", 422, {"zh": "规则集重新加载失败", "en": "The rulesets did not reload"},
+                "The rulesets on disk did not load or check; the last good ones keep serving. `problems` lists "
+                "what is wrong; /readyz shows it too."),
     ProblemType("ruleset.not_found", 404, {"zh": "没有此规则集", "en": "No such ruleset"},
                 "No ruleset with this id is loaded. GET /v1/rulesets lists the ids this server has."),
     ProblemType("ruleset.not_in_force", 422, {"zh": "该日期没有生效的规则集修订",

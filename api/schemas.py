@@ -549,6 +549,8 @@ class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     rulesets: list[str]
     problems: list[dict] = Field(default_factory=list, description="plugins or rulesets that did not load")
+    reload: Optional[dict] = Field(default=None, description="the last reload: status (reloaded | failed), when, "
+                                   "problems, the revisions serving")
 
 
 class ProblemPage(BaseModel):

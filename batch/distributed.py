@@ -74,7 +74,7 @@ def evaluate_part(index: int, path: str, job: Job, output_dir: str) -> dict:
                 open(output_dir / f"schools-{index:05d}.jsonl", "wb") as schools_file:
             try:
                 for chunk in grouping.chunks(events, [source], position, counters):
-                    _, out, tallies, errors, _, not_evaluated, _ = chunk_worker.evaluate_chunk(chunk, job)
+                    _, out, tallies, errors, _, not_evaluated, _, _ = chunk_worker.evaluate_chunk(chunk, job)
                     totals.records_read += chunk.records
                     totals.records_invalid += len(errors)
                     totals.schools_not_evaluated += not_evaluated

@@ -84,14 +84,42 @@ def cmd_batch(args) -> int:
     else:
         from kaohe.batch import run_batch
 
+        recorder = _batch_recorder(args) if args.record else None
         summary = run_batch(args.ruleset, args.file, args.output or "-", workers=args.workers, grouping=args.group,
-                            input_format=args.input_format, progress=args.progress, **common)
+                            input_format=args.input_format, progress=args.progress, record=recorder, **common)
+        if recorder is not None:
+            recorder.finish()
+            print(f"kaohe: {recorder.recorded} decisions recorded, batch run {recorder.batch_id}", file=sys.stderr)
     for warning in summary.warnings:
         print(f"kaohe: warning: {warning}", file=sys.stderr)
     print(f"kaohe: {summary.teachers} teachers in {summary.schools} schools "
           f"({summary.teachers_passing} pass), {summary.records_invalid} bad records, "
           f"{summary.seconds:.1f} s, {summary.workers} worker(s)", file=sys.stderr)
     return summary.exit_code
+
+
+def _batch_recorder(args):
+    from kaohe.store import DecisionStore, open_database
+    from kaohe.store.batch import BatchRecorder
+
+    if args.dask:
+        raise KaoheError("--record keeps decisions of local runs; a Dask run does not record them yet", code="cli.unsupported")
+    store = DecisionStore(open_database(args.database))
+    return BatchRecorder(store, args.ruleset, str(args.file), args.as_of or dt.date.today())
+
+
+def _record_dataset(args, evaluation, dataset) -> None:
+    """`kaohe evaluate FILE --record` outside batch mode: the whole file is one decision."""
+    import uuid
+
+    from kaohe.store import DecisionStore, open_database
+    from kaohe.store.recording import dataset_row
+
+    store = DecisionStore(open_database(args.database))
+    decision_id = str(uuid.uuid4())
+    store.record([dataset_row(decision_id, evaluation, dataset.model_dump_json(exclude_defaults=True).encode("utf-8"),
+                              None)])
+    print(f"kaohe: decision {decision_id} recorded", file=sys.stderr)
 
 
 def cmd_evaluate(args) -> int:
@@ -105,6 +133,8 @@ def cmd_evaluate(args) -> int:
     lang = explain.language(args.lang)
     dataset = read_dataset(args.file, lang=lang)
     evaluation = evaluator.dataset(dataset, as_of)
+    if args.record:
+        _record_dataset(args, evaluation, dataset)
     if args.format in ("xlsx", "csv"):
         from kaohe.tools import reports
 
@@ -272,6 +302,8 @@ def cmd_doc(args) -> int:
 def cmd_serve(args) -> int:
     from kaohe.api.server import serve, serve_keywords
 
+    if args.database:  # read with the other settings, by this process and by worker processes alike
+        os.environ["KAOHE_DATABASE_URL"] = args.database
     serve(args.host, args.port, args.workers, args.rulesets, args.plugin, args.keys_file,
           access_log=args.access_log, log_level=args.log_level, **serve_keywords(args))
     return 0
@@ -424,6 +456,10 @@ def cli() -> None:
 @click.option("--input-format", type=click.Choice(("jsonl", "csv", "parquet")), help="batch: default from the file name")
 @click.option("--progress/--no-progress", default=None, help="batch: a progress bar (default: only on a terminal)")
 @click.option("--dask", metavar="SCHEDULER", help="batch on Dask: 'local' or tcp://host:8786 (input: a Parquet folder)")
+@click.option("--record", is_flag=True, help="keep the decisions in the decision store (batch: one per school, "
+              "grouped by a batch run id; the output names each school's decision id)")
+@click.option("--database", metavar="URL", envvar="KAOHE_DATABASE_URL", show_envvar=True,
+              help="the decision store for --record (default: kaohe-decisions.db here)")
 @_loading_options
 def _evaluate(**options):
     """Batch mode is chosen by --workers/--errors/--summary/--group/--dask or a .jsonl/.parquet output."""
@@ -527,6 +563,8 @@ def _doc(**options):
 # the server reads KAOHE_RULESETS and KAOHE_PLUGINS with its other settings: no envvar here
 @click.option("--rulesets", multiple=True, metavar="PATH", help="also load rulesets from this YAML file or folder (env KAOHE_RULESETS)")
 @click.option("--plugin", multiple=True, metavar="MODULE", help="also enable this plugin module or file (env KAOHE_PLUGINS)")
+@click.option("--database", metavar="URL", help="where decisions are recorded (env KAOHE_DATABASE_URL; default: "
+              "kaohe-decisions.db here; KAOHE_RECORD=0: none)")
 def _serve(**options):
     return cmd_serve(_args(options))
 
@@ -541,6 +579,16 @@ def _schema(**options):
 @_loading_options
 def _plugins(**options):
     return cmd_plugins(_args(options))
+
+
+def _add_store_commands() -> None:
+    from kaohe.store.cli import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_add_store_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
