@@ -104,6 +104,12 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
     return app
 
 
+ACCEPT_LANGUAGE = {"name": "Accept-Language", "in": "header", "required": False,
+                   "description": "zh-CN (default) or en: the language of explanations, reports and problems; "
+                                  "the answer says which in Content-Language",
+                   "schema": {"type": "string", "default": "zh-CN", "examples": ["zh-CN", "en"]}}
+
+
 def build_openapi(app: FastAPI) -> dict:
     """FastAPI's document plus the request bodies the routes read themselves (they parse raw bytes,
     so FastAPI does not see the models)."""
@@ -117,6 +123,13 @@ def build_openapi(app: FastAPI) -> dict:
             if name in components and components[name] != definition:
                 raise RuntimeError(f"OpenAPI schema name clash: {name}")
             components[name] = definition
+    # every /v1 route answers in the language Accept-Language asks for (read by LanguageDep from the
+    # request itself, so FastAPI does not see it as a parameter)
+    schema["components"].setdefault("parameters", {})["AcceptLanguage"] = ACCEPT_LANGUAGE
+    for name, path in schema.get("paths", {}).items():
+        if name.startswith("/v1/"):
+            for operation in path.values():
+                operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/AcceptLanguage"})
     # a non-JSON response class makes FastAPI write `type: string` beside the model's $ref
     for path in schema.get("paths", {}).values():
         for operation in path.values():

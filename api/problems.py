@@ -29,6 +29,7 @@ from starlette.responses import Response
 from kaohe.engine.errors import InputFormatError, KaoheError, NoRevisionInForce, RecordError, UnknownRuleset
 
 from kaohe.engine.jsonio import dumps
+from kaohe.engine.messages import validation_problem
 
 from .language import request_language
 
@@ -164,9 +165,19 @@ def problem_body(code: str, detail: str, *, lang: str = "zh", status: int | None
     if hint:
         body["hint"] = hint
     if errors is not None:
-        body["errors"] = errors
+        body["errors"] = [_in_language(e, lang) for e in errors]
     body.update(extra)
     return body
+
+
+def _in_language(error: dict, lang: str) -> dict:
+    """A record problem worded in `lang`: validation keeps pydantic's English and kaohe's Chinese."""
+    if "problem_zh" not in error:
+        return error
+    out = {k: v for k, v in error.items() if k != "problem_zh"}
+    if lang == "zh" and error["problem_zh"]:
+        out["problem"] = error["problem_zh"]
+    return out
 
 
 def render_problem(problem: Problem, lang: str, decision_id: str | None, metrics=None) -> tuple[int, dict, bytes]:
@@ -219,6 +230,13 @@ def _lookup(data: Any, parts: Iterable) -> Any:
     return node
 
 
+def _record_model(kind: str | None):
+    """The record model an error sits in, for the did-you-mean of an unknown field."""
+    from kaohe.engine import Region, School, Teacher
+
+    return {"teacher": Teacher, "school": School, "region": Region}.get(kind or "")
+
+
 def validation_errors(error: ValidationError, data: Any, *, root_record: tuple[str, str] | None = None,
                       record_roots: dict[str, str] | None = None, prefix: tuple = (), limit: int = 100) -> list[dict]:
     """Pydantic errors → [{record, record_type, record_index, record_id, field, problem, pointer}].
@@ -249,7 +267,7 @@ def validation_errors(error: ValidationError, data: Any, *, root_record: tuple[s
         else:
             cut = 0
         entry["field"] = _path(loc[cut:]) or None
-        entry["problem"] = item["msg"]
+        entry["problem"], entry["problem_zh"] = validation_problem(item, _record_model(kind), loc[cut:])
         entry["pointer"] = _pointer(list(prefix) + loc)
         out.append(entry)
     return out
@@ -266,7 +284,8 @@ def first_json_error(error: ValidationError) -> str | None:
 def engine_record_errors(exc: RecordError) -> list[dict]:
     """The engine's RecordError problems ({record, field, problem}) in the API's shape."""
     return [{"record": p.get("record"), "record_type": None, "record_index": None, "record_id": None,
-             "field": p.get("field") or None, "problem": p.get("problem"), "pointer": None} for p in exc.problems]
+             "field": p.get("field") or None, "problem": p.get("problem"), "problem_zh": p.get("problem_zh"),
+             "pointer": None} for p in exc.problems]
 
 
 def summarise(errors: list[dict]) -> str:
@@ -355,7 +374,7 @@ def public_diagnostic(diagnostic: dict, file: str) -> dict:
     where = out.get("file")
     if isinstance(where, str) and where != file:
         out["file"] = PurePath(where).name or where
-    for key in ("message", "hint"):
+    for key in ("message", "hint", "message_zh", "hint_zh"):
         if isinstance(out.get(key), str):
             out[key] = without_paths(out[key])
     return out

@@ -73,6 +73,8 @@ class SimulationRequest(_Envelope):
     changed_ruleset: Optional[str] = Field(
         default=None, description="YAML text of a changed revision of the ruleset (or of a ruleset that extends a "
         "loaded one); checked as POST /v1/rulesets/validate checks it, never executed")
+    detail: Detail = Field(default="full", description="full: each teacher, school and region that changes, with "
+                           "the rules that changed status; compact: the same records without their rules")
 
     @field_validator("set_values")
     @classmethod

@@ -308,7 +308,9 @@ def _check_member_rules(resolved, measures, rules, report):
             continue
         member_level = MEMBER_LEVEL[measure.level]
         known = {r.id for r in rules[member_level]}
+        # a rule that is written but failed to compile has its own error already: no follow-on
+        written = {spec.get("id") for spec in resolved.rules if spec.get("level") == member_level}
         for rule_id in measure.member_rules:
-            if rule_id not in known:
+            if rule_id not in known and rule_id not in written:
                 report("ruleset.unknown_name", f"measure '{measure.name}' refers to unknown {member_level} rule '{rule_id}'",
                        resolved.where("measure", measure.name), ex.suggest(rule_id, known))

@@ -15,6 +15,7 @@ from .durable_backend import Condition, FactTooLarge, check_size
 from .errors import Location
 from .language import LEVELS, Resolved
 from .measures import Measure
+from .sources import citation_fields
 from .wording import PLACEHOLDER, compile_bilingual, fill, unit_suffix
 
 _PLACEHOLDER = PLACEHOLDER
@@ -324,8 +325,7 @@ def _citation(resolved: Resolved, rule_id: str, cite, report) -> dict | None:
         report("ruleset.unknown_source", f"rule '{rule_id}' cites unknown source '{cite['source']}'", where,
                ex.suggest(str(cite["source"]), resolved.sources))
         return None
-    out = {"source": cite["source"], "document": source.get("title"), "number": source.get("number"),
-           "seed": source.get("seed"), "clause": cite["clause"]}
+    out = {"source": cite["source"], **citation_fields(source), "clause": cite["clause"]}
     if cite.get("quote"):
         out["quote"] = cite["quote"]
     return out
