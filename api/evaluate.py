@@ -22,7 +22,7 @@ from kaohe.engine.registry import Registry
 
 from kaohe.engine.jsonio import dumps
 from .metrics import ApiMetrics
-from .problems import Problem, first_json_error, summarise, validation_errors
+from .problems import Problem, check_identity, first_json_error, summarise, validation_errors
 from .schemas import EvaluationRequest, TeacherEvaluationRequest
 
 log = logging.getLogger("kaohe.api")
@@ -55,6 +55,7 @@ def parse_request(model, body: bytes, record_roots: dict[str, str] | None = None
 def evaluate_dataset(body: bytes, registry: Registry, today: dt.date, lang: str, decision_id: str,
                      metrics: ApiMetrics) -> Decided:
     request = parse_request(EvaluationRequest, body)
+    check_identity(request.schools, lang)
     as_of = request.as_of or today
     evaluator: Evaluator = registry.evaluator(request.ruleset, as_of)
     compiled = evaluator.ruleset

@@ -2,7 +2,7 @@
 
 School GD-S00002 (湛江市示例第二中学) with three of its teachers: 冯玉 (GD-S00002-T0001, 24 h of
 school-based research: fails the hours rule), 龙丽 (GD-S00002-T0008, point assessment 待考核:
-fails it) and 马磊 (GD-S00002-T0012, meets every rule); and its county, 赤坎区 (440802).
+needs review: pending is not failed) and 马磊 (GD-S00002-T0012, meets every rule); and its county, 赤坎区 (440802).
 tests/api/test_openapi.py checks they still equal the dataset's records and still validate.
 """
 

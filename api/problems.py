@@ -51,6 +51,11 @@ _TYPES = [
                 "negative number of hours, an unknown field, a missing id. Each entry of `errors` names the "
                 "record (path, type, index, id), the field path inside it and what is wrong. Fix those fields "
                 "and send the request again; nothing was evaluated."),
+    ProblemType("record.duplicate_id", 422, {"zh": "记录重复", "en": "A record is given twice"},
+                "A school is given twice, or a teacher is listed twice (in one school, or in two schools of one "
+                "request). Each entry of `errors` names the second occurrence (record, pointer) and the first "
+                "(`duplicate_of`). Nothing is merged or counted twice: remove the duplicate and send the request "
+                "again; nothing was evaluated."),
     ProblemType("record.not_evaluable", 422, {"zh": "记录无法评估", "en": "The record could not be evaluated"},
                 "The record validates, but evaluating it failed inside the server. It has been logged under the "
                 "decision id; quote it when you report the problem. In a request with several schools, the others "
@@ -270,6 +275,41 @@ def validation_errors(error: ValidationError, data: Any, *, root_record: tuple[s
         entry["problem"], entry["problem_zh"] = validation_problem(item, _record_model(kind), loc[cut:])
         entry["pointer"] = _pointer(list(prefix) + loc)
         out.append(entry)
+    return out
+
+
+def identity_errors(problems: list, lang: str) -> list[dict]:
+    """Records given twice (`kaohe.engine.records.IdentityProblem`), in the shape of `validation_errors`:
+    the second occurrence is the record named; `duplicate_of` points at the first."""
+    out = []
+    for problem in problems:
+        second, first = _parts(problem.second), _parts(problem.first)
+        kind = "school" if problem.record_type == "school" else "teacher"
+        out.append({"record": problem.second, "record_type": kind,
+                    "record_index": second[-1] if second and isinstance(second[-1], int) else None,
+                    "record_id": problem.id, "field": "school_id" if problem.kind == "teacher_elsewhere" else "id",
+                    "problem": problem.text(lang),
+                    "pointer": _pointer(second + ["school_id" if problem.kind == "teacher_elsewhere" else "id"]) if second else None,
+                    "duplicate_of": _pointer(first) if first else None})
+    return out
+
+
+def check_identity(schools, lang: str) -> None:
+    """422 when a school is given twice or a teacher listed twice (in one school or two): nothing is
+    merged or counted twice, and nothing of the request is evaluated."""
+    from kaohe.engine import dataset_identity_problems
+
+    problems = dataset_identity_problems(schools)
+    if problems:
+        errors = identity_errors(problems, lang)
+        raise Problem("record.duplicate_id", summarise(errors), errors=errors)
+
+
+def _parts(path: str) -> list:
+    """'schools[1].teachers[2]' → ['schools', 1, 'teachers', 2]."""
+    out: list = []
+    for name, index in re.findall(r"([A-Za-z_]+)|\[(\d+)\]", path):
+        out.append(name if name else int(index))
     return out
 
 

@@ -171,7 +171,7 @@ class RuleOutcome(_Open):
     id: str
     title: str
     severity: Literal["required", "advisory"]
-    status: Literal["pass", "fail", "not_applicable"]
+    status: Literal["pass", "fail", "needs_review", "not_applicable"]
     actual: Any = None
     actual_text: str
     expected: str
@@ -189,7 +189,7 @@ class MeasureValue(_Open):
 class TeacherVerdict(_Open):
     id: str
     school_id: str
-    verdict: Literal["pass", "fail"]
+    verdict: Literal["pass", "fail", "needs_review"]
     verdict_text: str
     rules: Optional[list[RuleOutcome]] = Field(default=None, description="detail=full")
     measures: Optional[dict[str, MeasureValue]] = Field(default=None, description="detail=full")
@@ -199,7 +199,7 @@ class TeacherVerdict(_Open):
 class SchoolVerdict(_Open):
     id: str
     name: Optional[str] = None
-    verdict: Literal["pass", "fail"]
+    verdict: Literal["pass", "fail", "needs_review"]
     verdict_text: str
     teacher_count: int
     teachers_passing: int
@@ -215,7 +215,7 @@ class RegionVerdict(_Open):
     id: str
     level: Literal["county", "city", "province"]
     name: Optional[str] = None
-    verdict: Literal["pass", "fail"]
+    verdict: Literal["pass", "fail", "needs_review"]
     verdict_text: str
     schools: list[str]
     schools_passing: int
@@ -275,6 +275,8 @@ class RecordProblem(BaseModel):
     field: Optional[str] = Field(description="path of the field inside the record, e.g. hours[0].hours")
     problem: str
     pointer: Optional[str] = Field(default=None, description="JSON Pointer (RFC 6901) into the request body")
+    duplicate_of: Optional[str] = Field(default=None, description="for a record given twice (record.duplicate_id): "
+                                        "JSON Pointer to its first occurrence")
 
 
 class ProblemDetails(BaseModel):

@@ -30,7 +30,7 @@ from kaohe.engine.records import Dataset
 
 from .evaluate import parse_request
 from kaohe.engine.jsonio import dumps, mask_id_cards
-from .problems import Problem, problem_for, public_diagnostic
+from .problems import Problem, check_identity, problem_for, public_diagnostic
 from .schemas import SimulationRequest
 
 CHANGED_FILE = "changed_ruleset.yaml"  # the name diagnostics give the text sent as changed_ruleset
@@ -96,6 +96,7 @@ def simulate_body(body: bytes, registry, today: dt.date, lang: str, decision_id:
     if not request.set_values and request.changed_ruleset is None:
         raise Problem("simulate.nothing_changed", "nothing to compare: send `set` with at least one parameter, "
                       "a `changed_ruleset`, or both")
+    check_identity(request.schools, lang)
     as_of = request.as_of or today
     dataset = Dataset.model_construct(records_version=request.records_version, schools=request.schools,
                                       regions=request.regions)

@@ -32,11 +32,12 @@ from starlette.responses import StreamingResponse
 
 from kaohe.engine import explain
 from kaohe.engine.evaluation import Evaluator
+from kaohe.engine import identity_problems
 from kaohe.engine.records import School, Teacher
 
 from kaohe.engine.jsonio import dumps
 from .metrics import ApiMetrics
-from .problems import problem_body, summarise, validation_errors
+from .problems import identity_errors, problem_body, summarise, validation_errors
 
 log = logging.getLogger("kaohe.api")
 NDJSON = "application/x-ndjson"
@@ -102,6 +103,7 @@ class _Group:
     last: int
     school: School | None = None
     teachers: list[Teacher] = field(default_factory=list)
+    teacher_lines: list[int] = field(default_factory=list)
     bad_lines: list[int] = field(default_factory=list)
     good_lines: int = 0
     overflow: bool = False
@@ -125,6 +127,7 @@ class StreamEvaluation:
         self.ruleset_id = evaluator.ruleset.id
         self.open: _Group | None = None
         self.ended: dict[str, int] = {}  # school id -> line its school started on
+        self.teachers_seen: dict[str, tuple[str, str]] = {}  # teacher id -> (school id, where): each once a stream
         self.summary = {"lines": 0, "schools": 0, "schools_passing": 0, "teachers": 0, "teachers_passing": 0,
                         "errors": 0, "schools_withheld": 0}
         self._out: list[bytes] = []
@@ -277,6 +280,7 @@ class StreamEvaluation:
             return
         if not group.overflow:
             group.teachers.append(teacher)
+            group.teacher_lines.append(number)
 
     def _school_line(self, number: int, line: bytes, data: dict) -> None:
         self._flush()
@@ -308,6 +312,32 @@ class StreamEvaluation:
             group.school = None
             group.bad_lines.append(number)
 
+    def _listed_twice(self, group: _Group) -> bool:
+        """A teacher listed twice (in this school, or in a school earlier in the stream) withholds the
+        school: nothing is counted twice. The earlier school's answer has gone out already."""
+        own = group.school.teachers if group.school is not None else ()
+        listed = [(t.id, _where(group.first, j), t.school_id) for j, t in enumerate(own)]
+        listed += [(t.id, _where(line), t.school_id) for t, line in zip(group.teachers, group.teacher_lines)]
+        earlier: dict = {}
+        for tid, _, _ in listed:
+            if tid in self.teachers_seen:
+                school_id, where = self.teachers_seen[tid]
+                earlier.setdefault(school_id, []).append((tid, where, school_id))
+        problems = identity_problems([(sid, "", found) for sid, found in earlier.items()]
+                                     + [(group.school_id, _where(group.first), listed)])
+        for tid, where, _ in listed:
+            self.teachers_seen.setdefault(tid, (group.school_id, where))
+        if not problems:
+            return False
+        errors = identity_errors(problems, self.lang)
+        for error in errors:
+            error["pointer"] = error["duplicate_of"] = None  # positions are lines, not pointers into one document
+        self.summary["schools_withheld"] += 1
+        self._error(group.first, "record.duplicate_id",
+                    f"school {group.school_id} (lines {group.first}–{group.last}): verdict withheld: {summarise(errors)}",
+                    errors=errors, lines=[group.first, group.last], school_id=group.school_id)
+        return True
+
     def _flush(self) -> None:
         group, self.open = self.open, None
         try:
@@ -328,6 +358,8 @@ class StreamEvaluation:
                 self._error(group.first, "stream.school_withheld",
                             f"school {group.school_id or '(no id)'} (lines {group.first}–{group.last}): verdict withheld: {reason}",
                             lines=[group.first, group.last], school_id=group.school_id, bad_lines=group.bad_lines[:100])
+            return
+        if self._listed_twice(group):
             return
         school = group.school
         if school is None:
@@ -352,6 +384,10 @@ class StreamEvaluation:
         self._emit({"type": "school", "line": group.first, "lines": [group.first, group.last],
                     "decision_id": self.decision_id, "ruleset": self.header,
                     "school": entry})
+
+
+def _where(line: int, index: int | None = None) -> str:
+    return f"line {line}" if index is None else f"line {line} teachers[{index}]"
 
 
 async def evaluate_stream(chunks: AsyncIterator[bytes], state: StreamEvaluation) -> AsyncIterator[bytes]:

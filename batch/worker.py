@@ -21,8 +21,8 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
-from kaohe.engine import (BOOL_WORDS, LIST_COLUMNS, Region, School, Teacher, dumps, explain, mask_id_card,
-                          record_problems, schools_in)
+from kaohe.engine import (BOOL_WORDS, LIST_COLUMNS, Region, School, Teacher, dumps, explain, identity_problems,
+                          mask_id_card, record_problems, schools_in)
 from .formats import BAD, ROW, SCHOOL, TEACHER, WITHHELD, error_entry
 
 log = logging.getLogger("kaohe.batch")
@@ -114,7 +114,7 @@ def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
     errors = list(chunk.errors)
     teachers = not_evaluated = 0
     for key, items in chunk.groups:
-        school, problems = build_school(chunk.source, chunk.columns, key, items)
+        school, problems = build_school(chunk.source, chunk.columns, key, items, lang)
         if problems:
             errors.extend(problems)
             not_evaluated += 1
@@ -205,19 +205,25 @@ def verdict_rows(result) -> list[tuple]:
 
 # ---- building a school from its records -----------------------------------------------------------
 
-def build_school(names: tuple, columns: dict, key, items: list) -> tuple[School | None, list[dict]]:
-    """One school's raw records → a validated School, or the problems that keep it from evaluation."""
+def build_school(names: tuple, columns: dict, key, items: list, lang: str = "zh") -> tuple[School | None, list[dict]]:
+    """One school's raw records → a validated School, or the problems that keep it from evaluation.
+    A teacher listed twice withholds the school: nothing is counted twice."""
     if len(items) == 1 and items[0][1] == SCHOOL:  # the common case: one line, a school with its teachers
         line, _, raw, src = items[0]
         try:
-            return School.model_validate_json(raw), []
+            school = School.model_validate_json(raw)
         except ValidationError as exc:
             problem = _school_error(names[src], line, raw, exc)
             problem["school_evaluated"] = False
             return None, [problem]
+        where = f"{names[src]}:{line}"
+        twice = _listed_twice(school.id, where, [(t, f"{where} teachers[{j}]") for j, t in enumerate(school.teachers)],
+                              names[src], line, lang)
+        return (None, twice) if twice else (school, [])
     school: School | None = None
     school_line = None
     teachers: list[Teacher] = []
+    teacher_at: list[tuple[str, int]] = []  # where each loose teacher is: (file, line)
     problems: list[dict] = []
     school_id = key if isinstance(key, str) else None
     for line, kind, payload, src in items:
@@ -225,6 +231,7 @@ def build_school(names: tuple, columns: dict, key, items: list) -> tuple[School 
         if kind == TEACHER:
             try:
                 teachers.append(Teacher.model_validate_json(payload))
+                teacher_at.append((source, line))
             except ValidationError as exc:
                 problems.append(_teacher_error(source, line, _loads(payload), exc, school_id))
         elif kind == SCHOOL:
@@ -252,11 +259,20 @@ def build_school(names: tuple, columns: dict, key, items: list) -> tuple[School 
                 problems.append(problem)
             if teacher is not None:
                 teachers.append(teacher)
+                teacher_at.append((source, line))
             if school_cell is not None and school_line is None:
                 school_line = line
                 school, problem = _school_cell(source, line, school_cell, school_id)
                 if problem:
                     problems.append(problem)
+    if not problems:
+        listed = []
+        if school is not None:
+            where = f"{names[items[0][3]]}:{school_line}"
+            listed = [(t, f"{where} teachers[{j}]") for j, t in enumerate(school.teachers)]
+        listed += [(t, f"{source}:{line}") for t, (source, line) in zip(teachers, teacher_at)]
+        first_source, first_line = (names[items[0][3]], school_line or items[0][0])
+        problems = _listed_twice(school_id, f"{first_source}:{first_line}", listed, first_source, first_line, lang)
     if problems:
         for problem in problems:
             problem["school_evaluated"] = False
@@ -268,6 +284,19 @@ def build_school(names: tuple, columns: dict, key, items: list) -> tuple[School 
         # a school's own teachers first, then the loose ones in input order (as `kaohe evaluate`)
         school = school.model_copy(update={"teachers": list(school.teachers) + teachers})
     return school, []
+
+
+def _listed_twice(school_id, where: str, listed: list, source: str, line: int, lang: str) -> list[dict]:
+    """Error entries for teachers listed twice in one school (or under a school they do not name)."""
+    if len(listed) < 2 and all(t.school_id == school_id for t, _ in listed):
+        return []
+    found = identity_problems([(school_id, where, [(t.id, at, t.school_id) for t, at in listed])])
+    out = []
+    for problem in found:
+        entry = error_entry(source, line, problem.code, [problem.as_problem(lang)], record_id=problem.id, school_id=school_id)
+        entry["school_evaluated"] = False
+        out.append(entry)
+    return out
 
 
 def _loads(raw) -> Any:

@@ -37,12 +37,15 @@ def zen_contender():
 # first fact matches nothing crashes durable_rules 2.0.28 on delete_state; see engine/durable_backend.py)
 def _conditions(params: dict) -> dict:
     return {
-        "gd.teacher.school-based-hours": {"$lt": {"hours": params["school_based_hours_required"]}},
+        # hours short, and no entry of an unknown kind to send it to review instead
+        "gd.teacher.school-based-hours": {"$and": [{"$lt": {"hours": params["school_based_hours_required"]}}, {"unknown": 0}]},
         "gd.teacher.improvement-plan": {"$lt": {"plans": 1}},
         "gd.teacher.ability-points": {"$lt": {"points": params["min_ability_points"]}},
         "gd.teacher.point-summaries": {"$gt": {"missing": 0}},
         "gd.teacher.summary-files": {"$gt": {"bad_files": 0}},
-        "gd.teacher.point-assessment": {"$or": [{"$lt": {"qualified": 1}}, {"$gt": {"not_qualified": 0}}]},
+        # not qualified, unless the rest is pending (待考核: not failed)
+        "gd.teacher.point-assessment": {"$or": [{"$gt": {"not_qualified": 0}},
+                                                {"$and": [{"$lt": {"qualified": 1}}, {"pending": 0}]}]},
         "gd.teacher.research-group": {"group": False},
         "gd.teacher.catalogue": {"$gt": {"outside": 0}},
     }
@@ -72,7 +75,8 @@ def durable_contender(params: dict):
     def evaluate(values: dict):
         fact = {"hours": values["hours"], "plans": values["plans"], "points": values["points"],
                 "missing": len(values["missing"]), "bad_files": values["bad_files"], "qualified": values["qualified"],
-                "not_qualified": values["not_qualified"], "group": values["group"], "outside": len(values["outside"]),
+                "not_qualified": values["not_qualified"], "pending": values["pending"], "unknown": values["unknown"],
+                "group": values["group"], "outside": len(values["outside"]),
                 "seen": 1, "sid": str(next(sessions))}
         with lock:
             fired.clear()
@@ -96,4 +100,15 @@ def _recorder(fired: set, rule_id: str):
 
 
 def teacher_json(teacher) -> dict:
-    return json.loads(teacher.model_dump_json())
+    """The record as ZEN reads it. ZEN has no distinct(): a point written twice, bare and with its
+    prefix (B1, GD:B1), is given once, as the graph assumes (the graph reads bare codes itself)."""
+    data = json.loads(teacher.model_dump_json())
+    seen: set = set()
+    points = []
+    for code in data.get("ability_points", []):
+        read = code if ":" in code else "GD:" + code
+        if read not in seen:
+            seen.add(read)
+            points.append(code)
+    data["ability_points"] = points
+    return data

@@ -21,9 +21,34 @@ def make_reference(params: dict, classify_point):
     formats = frozenset(params["allowed_upload_formats"])
     max_kb = params["max_upload_kb"]
     qualified = frozenset(params["qualified_results"])
+    pending_results = frozenset(params["pending_results"])
+    # the words the ruleset's hour measures know (guangdong.yaml and the national measures it inherits)
+    known_categories = frozenset(["校本研修", *params["practice_categories"], *params["other_hour_categories"]])
+    known_kinds = frozenset([*fixed, "线下活动", "平台认定学时"])
+    unknown_reviewed = params["unrecognised_hours_reviewed"]
+
+    def read(code):  # a bare code (B1) is read in the ruleset's catalogue (GD:B1)
+        return code if code is None or ":" in code else "GD:" + code
+
+    def unknown_hours(teacher) -> int:
+        return sum(1 for e in teacher.hours if e.category not in known_categories
+                   or (e.category == "校本研修" and e.kind not in known_kinds))
+
+    def assessed(teacher) -> tuple[int, int, int]:
+        ok = not_ok = pending = 0
+        for assessment in teacher.assessments:
+            if assessment.kind == "应用能力点测评":
+                if assessment.result in qualified:
+                    ok += 1
+                elif assessment.result in pending_results:
+                    pending += 1
+                else:
+                    not_ok += 1
+        return ok, not_ok, pending
 
     def measures(teacher) -> dict:
         """The values the rules compare, computed by hand (durable_rules-direct gets these)."""
+        codes = [read(p) for p in teacher.ability_points]
         hours = 0
         for entry in teacher.hours:
             if entry.category != "校本研修":
@@ -41,27 +66,26 @@ def make_reference(params: dict, classify_point):
                 plans += 1
             elif artefact.kind == "提升总结":
                 summaries += 1
-                summarised.add(artefact.point)
+                summarised.add(read(artefact.point))
                 if (artefact.format is not None and artefact.format not in formats) or \
                         (artefact.size_kb is not None and artefact.size_kb > max_kb):
                     bad_files += 1
-        ok = not_ok = 0
-        for assessment in teacher.assessments:
-            if assessment.kind == "应用能力点测评":
-                if assessment.result in qualified:
-                    ok += 1
-                else:
-                    not_ok += 1
-        kinds = [classify_point(p) for p in teacher.ability_points]
+        ok, not_ok, pending = assessed(teacher)
+        unknown = unknown_hours(teacher) if unknown_reviewed else 0
+        kinds = [classify_point(p) for p in codes]
+        hours = min(round(hours, 9), hours_cap)
+        review = sum(1 for k in kinds if k in ("unverified", "unlisted")) + (pending > 0) \
+            + (hours < hours_required and unknown > 0)
         return {
-            "hours": min(round(hours, 9), hours_cap), "plans": plans, "points": len(set(teacher.ability_points)),
-            "missing": [p for p in teacher.ability_points if p not in summarised], "bad_files": bad_files,
+            "hours": hours, "plans": plans, "pending": pending, "unknown": unknown, "points": len(set(codes)),
+            "missing": [p for p in codes if p not in summarised], "bad_files": bad_files,
             "qualified": ok, "not_qualified": not_ok, "group": bool(teacher.research_group),
-            "outside": [p for p, k in zip(teacher.ability_points, kinds) if k == "outside"],
-            "review": sum(1 for k in kinds if k in ("unverified", "unlisted")),
+            "outside": [p for p, k in zip(codes, kinds) if k == "outside"],
+            "review": review,
         }
 
     def evaluate(teacher) -> tuple[str, list[tuple[str, object, object]]]:
+        codes = [read(p) for p in teacher.ability_points]
         failed = []
         hours = 0
         for entry in teacher.hours:
@@ -74,7 +98,8 @@ def make_reference(params: dict, classify_point):
             elif entry.kind == "平台认定学时":
                 hours += entry.hours
         hours = min(round(hours, 9), hours_cap)  # tenths of hours: float sums drift
-        if hours < hours_required:
+        unknown = unknown_hours(teacher) if unknown_reviewed else 0
+        if hours < hours_required and not unknown:
             failed.append(("gd.teacher.school-based-hours", hours, hours_required))
         plans = summaries = bad_files = 0
         summarised = set()
@@ -83,38 +108,32 @@ def make_reference(params: dict, classify_point):
                 plans += 1
             elif artefact.kind == "提升总结":
                 summaries += 1
-                summarised.add(artefact.point)
+                summarised.add(read(artefact.point))
                 if (artefact.format is not None and artefact.format not in formats) or \
                         (artefact.size_kb is not None and artefact.size_kb > max_kb):
                     bad_files += 1
         if plans < 1:
             failed.append(("gd.teacher.improvement-plan", plans, 1))
-        points = len(set(teacher.ability_points))
+        points = len(set(codes))
         if points < min_points:
             failed.append(("gd.teacher.ability-points", points, min_points))
-        missing = [p for p in teacher.ability_points if p not in summarised]
+        missing = [p for p in codes if p not in summarised]
         if missing:
             failed.append(("gd.teacher.point-summaries", missing, "one per point"))
         if bad_files:
             failed.append(("gd.teacher.summary-files", bad_files, 0))
-        ok = not_ok = 0
-        for assessment in teacher.assessments:
-            if assessment.kind == "应用能力点测评":
-                if assessment.result in qualified:
-                    ok += 1
-                else:
-                    not_ok += 1
-        if not (ok >= 1 and not_ok == 0):
+        ok, not_ok, pending = assessed(teacher)
+        if not (ok >= 1 and not_ok == 0) and not (pending and not_ok == 0):  # pending is not failed
             failed.append(("gd.teacher.point-assessment", ok, "all qualified"))
         if not teacher.research_group:
             failed.append(("gd.teacher.research-group", None, "a group"))
-        kinds = [classify_point(p) for p in teacher.ability_points]
+        kinds = [classify_point(p) for p in codes]
         if "outside" in kinds:
-            failed.append(("gd.teacher.catalogue", [p for p, k in zip(teacher.ability_points, kinds) if k == "outside"], "GD points"))
+            failed.append(("gd.teacher.catalogue", [p for p, k in zip(codes, kinds) if k == "outside"], "GD points"))
         required_failed = [f for f in failed if f[0] != "gd.teacher.research-group"]
         if required_failed:
             verdict = "fail"
-        elif "unverified" in kinds or "unlisted" in kinds:
+        elif "unverified" in kinds or "unlisted" in kinds or pending or (hours < hours_required and unknown):
             verdict = "needs_review"
         else:
             verdict = "pass"

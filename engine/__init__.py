@@ -29,7 +29,8 @@ _SURFACE = {
     "Registry": "registry",
     # records and reading them
     "Dataset": "records", "Region": "records", "School": "records", "Teacher": "records",
-    "json_schema": "records", "mask_id_card": "records",
+    "json_schema": "records", "mask_id_card": "records", "IdentityProblem": "records",
+    "identity_problems": "records", "dataset_identity_problems": "records", "normal_text": "records",
     "BOOL_WORDS": "inputs", "LIST_COLUMNS": "inputs", "read_dataset": "inputs",
     "record_problems": "inputs",
     # evaluating

@@ -21,7 +21,8 @@ from .durable_backend import LevelMatcher, ruleset_name
 from .errors import Diagnostic, Location, RulesetError
 from .language import LEVELS, Resolved, parse_date
 from .measures import MEMBER_LEVEL, Compiler as MeasureCompiler, Measure, MeasureError
-from .rules import BUILTIN_NAMES, Rule, compile_rule, render_title  # noqa: F401  (render_title: old callers)
+from .rules import (BUILTIN_NAMES, PRESENT_SUFFIX, Rule, compile_rule, default_actual_of,  # noqa: F401
+                    render_title)  # render_title: old callers
 from .wording import DEFAULT_LABELS, label as label_of
 
 
@@ -37,6 +38,7 @@ class CompiledRuleset:
     warnings: list[Diagnostic]
     overrides: dict = field(default_factory=dict)  # parameter values set at compile time (simulations)
     extensions: Any = None  # the plugins' primitives and catalogues it was compiled with
+    catalogue: str | None = None  # namespace bare ability-point codes in records are read in (B1 → GD:B1)
     layouts: dict = field(default_factory=dict)  # level -> measure layout for output, built on first use
     matchers: dict = field(default_factory=dict)  # level -> durable_backend.LevelMatcher of its rules' conditions
 
@@ -83,6 +85,7 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
         (errors if severity == "error" else warnings).append(Diagnostic(code, message, location, hint, severity))
 
     params, param_types = _parameters(resolved, overrides or {}, report)
+    catalogue = _catalogue(resolved, params, extensions, report)
     member_types: dict[str, dict[str, str]] = {}
     measures: dict[str, list[Measure]] = {level: [] for level in LEVELS}
     compiled_measures: dict[str, Measure] = {}
@@ -105,6 +108,7 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
             measures[level].append(measure)
         member_types[level] = {m.name: m.type for m in measures[level]}
 
+    _present_measures(resolved, params, compiled_measures, measures)
     rules: dict[str, list[Rule]] = {level: [] for level in LEVELS}
     used: set[str] = set()
     # parameters are folded into the durable_rules conditions, so overridden values need their own names
@@ -150,7 +154,49 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
                                         [c for rule in rules[level] for c in rule.conditions])
                 for level in LEVELS}
     return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings,
-                           overrides=dict(overrides or {}), extensions=extensions, matchers=matchers)
+                           overrides=dict(overrides or {}), extensions=extensions, matchers=matchers, catalogue=catalogue)
+
+
+_PRESENT_TITLE = {"zh": "已有的 ({})", "en": "Present ({})"}
+
+
+def _present_measures(resolved: Resolved, params: dict, compiled: dict, measures: dict) -> None:
+    """A rule `len(m) == 0` over a `missing` measure m (or `actual: m`) is about what the record has:
+    its actual is the required items that are there (measure `m_present`, added here), never the
+    list of what is missing — that list is the explanation's and the remedy's."""
+    for spec in resolved.rules:
+        text = spec.get("actual", spec.get("require"))
+        if not isinstance(text, str):
+            continue
+        try:
+            tree = ex.parse(text) if "actual" in spec else default_actual_of(ex.parse(text), params)
+        except ex.ExpressionError:
+            continue  # reported when the rule compiles
+        missing = compiled.get(tree.name) if isinstance(tree, ex.Name) else None
+        name = tree.name + PRESENT_SUFFIX if missing is not None else None
+        if missing is None or missing.present is None or name in compiled or name in resolved.measures:
+            continue
+        title = {lang: _PRESENT_TITLE[lang].format(missing.title.get(lang, missing.name)) for lang in ("zh", "en")}
+        present = Measure(name, missing.level, ex.LIST, title, missing.unit, "missing",
+                          lambda record, members=None, f=missing.present: f(record, members), spec=missing.spec)
+        compiled[name] = present
+        level_measures = measures[missing.level]
+        level_measures.insert(level_measures.index(missing) + 1, present)
+
+
+def _catalogue(resolved: Resolved, params: dict, extensions, report) -> str | None:
+    """The namespace bare ability-point codes are read in: `catalogue:` names it, or a parameter that holds it
+    (so the reading is in the questions register and a simulation can change it)."""
+    named = resolved.catalogue
+    if named is None:
+        return None
+    namespace = params.get(named, named)
+    known = sorted(extensions.catalogues) if extensions is not None else []
+    if namespace not in known:
+        where = next((d.where("catalogue") for d in resolved.documents if "catalogue" in d.data), Location(resolved.lineage[0]))
+        report("ruleset.unknown_catalogue", f"unknown catalogue '{namespace}' (bare ability-point codes are read in it)",
+               where, ex.suggest(str(namespace), known) or (f"known: {', '.join(known)}" if known else None))
+    return namespace
 
 
 def _declared_type(spec: dict, extensions) -> str:
@@ -158,7 +204,7 @@ def _declared_type(spec: dict, extensions) -> str:
     for name, primitive in extensions.primitives.items():
         if name in spec:
             return primitive.result_type
-    if "missing" in spec or "catalogue" in spec:
+    if any(p in spec for p in ("missing", "catalogue", "unrecognised", "collect", "reductions")):
         return ex.LIST
     if "exists" in spec:
         return ex.BOOL
@@ -238,7 +284,8 @@ def _dependency_order(names: list[str], resolved: Resolved, report) -> list[str]
 
 def _used_parameters(resolved: Resolved) -> set[str]:
     """Parameters named anywhere in measures, rules or templates."""
-    return _names_in([resolved.measures, resolved.rules], set(resolved.parameters))
+    used = _names_in([resolved.measures, resolved.rules], set(resolved.parameters))
+    return used | ({resolved.catalogue} & set(resolved.parameters))
 
 
 def _live_measures(measures: dict[str, list[Measure]], rules: dict[str, list[Rule]], specs: dict) -> dict[str, list[Measure]]:

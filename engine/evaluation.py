@@ -23,7 +23,7 @@ from typing import Any, Iterable
 
 from . import expressions as ex
 from .compiler import CompiledRuleset, Rule
-from .records import Dataset, Region, School, Teacher
+from .records import Dataset, Region, School, Teacher, with_codes_read
 from .wording import DEFAULT_LABELS, LANGS, unit_suffix
 
 MEMO_LIMIT = 1 << 16  # remembered decisions per level and per rule, and outcomes per rule
@@ -390,6 +390,7 @@ class Evaluator:
     def __init__(self, ruleset: CompiledRuleset):
         self.ruleset = ruleset
         self._levels = {level: _Level(ruleset, level) for level in ("teacher", "school", "region")}
+        self._catalogue = ruleset.catalogue  # bare ability-point codes are read in it
 
     def stats(self, level: str = "teacher") -> dict:
         """How often decisions were remembered: records whole, the rest rule by rule, and how many
@@ -423,12 +424,14 @@ class Evaluator:
     def teacher(self, teacher: Teacher, as_of: dt.date, school: School | None = None) -> TeacherResult:
         """A teacher's measures may read their school's fields (`field: school.is_pilot`); alone, those are empty."""
         plan = self._levels["teacher"]
+        teacher = with_codes_read(teacher, self._catalogue)
         (verdict, values, statuses, shared), = plan.judge([(teacher, school)], as_of)
         return TeacherResult(teacher, verdict, values, statuses, self.ruleset, (), plan, shared)
 
     def teachers(self, teachers: Iterable[Teacher], as_of: dt.date, school: School | None = None) -> list[TeacherResult]:
         """Many teachers at once: what was not seen before goes to durable_rules in one session."""
-        teachers = list(teachers)
+        catalogue = self._catalogue
+        teachers = [with_codes_read(t, catalogue) for t in teachers] if catalogue else list(teachers)
         plan = self._levels["teacher"]
         judged = plan.judge([(t, school) for t in teachers], as_of)
         ruleset = self.ruleset

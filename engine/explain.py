@@ -194,7 +194,10 @@ def _failures(result: _Result, lang: str, indent: str) -> list[str]:
         mark = "✗" if rule.severity == "required" else "△"
         tag = f" [{w['advisory']}]" if rule.severity == "advisory" else ""
         lines.append(f"{indent}{mark} {rule.title[lang]}{tag}: {outcome.explanation[lang]}")
-        lines.append(f"{indent}    {w['actual']}: {outcome.actual_text[lang]}; {w['required']}: {outcome.expected[lang]}")
+        if rule.actual_label:  # a count of bad items: named as such, not held against "= 0"
+            lines.append(f"{indent}    {rule.actual_label[lang]}: {outcome.actual_text[lang]}")
+        else:
+            lines.append(f"{indent}    {w['actual']}: {outcome.actual_text[lang]}; {w['required']}: {outcome.expected[lang]}")
         if outcome.remedy:
             lines.append(f"{indent}    {w['remedy']}: {outcome.remedy[lang]}")
         lines.append(f"{indent}    {w['clause']}: {_citation_text(rule.citation, lang)}")

@@ -26,6 +26,17 @@ _PY_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": oper
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _DURABLE_OP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+def _word(value: Any) -> Any:
+    """A ruleset's text read as records' words are (`records.normal_text`), lists of text item by item."""
+    from .records import normal_text
+
+    if isinstance(value, str):
+        return normal_text(value)
+    if isinstance(value, (tuple, list)) and any(isinstance(v, str) for v in value):
+        return tuple(normal_text(v) for v in value)
+    return value
+
+
 SYMBOL = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}
 FUNCTIONS = {"len": (LIST, NUMBER)}
 
@@ -270,15 +281,18 @@ Getter = Callable[[dict], Any]
 def to_closure(node: Any, constants: dict[str, Any]) -> Getter:
     """A function of the measure values (a dict) that computes the expression.
 
-    Parameters are folded in as constants. A missing value (None) makes comparisons false and
-    arithmetic None, the same semantics the durable_rules conditions have for an absent property.
+    Parameters are folded in as constants. Absent values (None) read as the durable_rules
+    conditions read them (docs/language.md, "Absent values"): arithmetic and len() on an absent
+    value are absent, a comparison or membership test with an absent side does not hold, and
+    `not` is pushed down to the comparisons (`not (x >= 25)` is `x < 25`), so it does not turn
+    "unknown" into "true".
     """
     if isinstance(node, Const):
-        value = node.value
+        value = _word(node.value)
         return lambda values: value
     if isinstance(node, Name):
         if node.name in constants:
-            value = constants[node.name]
+            value = _word(constants[node.name])
             return lambda values: value
         key = node.name
         return lambda values: values.get(key)
@@ -293,8 +307,7 @@ def to_closure(node: Any, constants: dict[str, Any]) -> Getter:
             return lambda values: all(bool(f(values)) for f in items)
         return lambda values: any(bool(f(values)) for f in items)
     if isinstance(node, Not):
-        inner = to_closure(node.item, constants)
-        return lambda values: not inner(values)
+        return to_closure(negate(node.item), constants)
     if isinstance(node, Call):
         inner = to_closure(node.arg, constants)
 
@@ -336,6 +349,24 @@ def to_closure(node: Any, constants: dict[str, Any]) -> Getter:
             return compare(a, b)
         return comparison
     raise ExpressionError("unsupported expression", 0)
+
+
+def negate(node: Any) -> Any:
+    """`not node` with the `not` pushed down to the comparisons (De Morgan): the one reading of
+    negation both compilations share. A yes/no name or constant `b` negates to `b != true`."""
+    if isinstance(node, Not):
+        return node.item
+    if isinstance(node, Logic):
+        return Logic("or" if node.op == "and" else "and", tuple(negate(i) for i in node.items), node.offset)
+    if isinstance(node, Compare):
+        return Compare(_NEGATE[node.op], node.left, node.right, node.offset)
+    if isinstance(node, Member):
+        return Member(node.item, node.options, not node.negated, node.offset)
+    if isinstance(node, Const) and node.type == BOOL:
+        return Const(not node.value, BOOL, node.offset)
+    if isinstance(node, (Name, Const)):
+        return Compare("!=", node, Const(True, BOOL), node.offset)
+    raise ExpressionError("'not' needs a yes/no (bool) value", getattr(node, "offset", 0), code="ruleset.type_error")
 
 
 # ---- compilation to durable_rules conditions -------------------------------------------------
@@ -398,10 +429,10 @@ def _fact_value(value: Any) -> Any:
 def _operand(node: Any, constants: dict, props: dict) -> tuple[str, Any]:
     """('const', value) or ('prop', property name)."""
     if isinstance(node, Const):
-        return "const", _fact_value(node.value)
+        return "const", _fact_value(_word(node.value))
     if isinstance(node, Name):
         if node.name in constants:
-            return "const", _fact_value(constants[node.name])
+            return "const", _fact_value(_word(constants[node.name]))
         prop = "v_" + node.name
         key = node.name
         props.setdefault(prop, lambda values: values.get(key))
@@ -422,7 +453,7 @@ def _durable(node: Any, constants: dict, props: dict, negate: bool) -> dict:
         return _durable(Compare("==", node, Const(True, BOOL)), constants, props, negate)
     if isinstance(node, Member):
         kind, value = _operand(node.item, constants, props)
-        options = node.options.value if isinstance(node.options, Const) else constants[node.options.name]
+        options = _word(node.options.value if isinstance(node.options, Const) else constants[node.options.name])
         if kind != "prop":
             raise ExpressionError("the left side of 'in' must be a measure", node.offset)
         excluded = node.negated != negate
@@ -442,9 +473,12 @@ def _durable(node: Any, constants: dict, props: dict, negate: bool) -> dict:
             left, right, op = right, left, _FLIP[op]
             right_kind = "const"
         target = right if right_kind == "const" else {"$m": right}
-        if op == "==":
-            return {left: target}
-        return {_DURABLE_OP[op]: {left: target}}
+        condition = {left: target} if op == "==" else {_DURABLE_OP[op]: {left: target}}
+        if right_kind != "const":
+            # durable_rules compares with an absent `$m` property as if it held something (both == and
+            # != match): the comparison holds only when the other side is there
+            return {"$and": [_always(right), condition]}
+        return condition
     if isinstance(node, (Arith, Call)):
         raise ExpressionError("a requirement must be a yes/no condition, not a number", node.offset,
                               code="ruleset.type_error")

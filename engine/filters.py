@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from . import expressions as ex
 from .measure_model import MeasureError
+from .records import normal_text
 
 FILTER_OPS = ("in", "not_in", "eq", "ne", "gt", "ge", "lt", "le", "present", "contains_all", "lacks_any")
 
@@ -44,7 +45,7 @@ def equality(body: dict) -> tuple:
     (field_name, wanted), = where.items()
     if isinstance(wanted, (dict, list)) or str(field_name).startswith("counts."):
         return None, None
-    return attrgetter(str(field_name)), wanted
+    return attrgetter(str(field_name)), normal_text(wanted)
 
 
 def all_of(checks: list[Callable]) -> Callable[[Any], bool] | None:
@@ -92,9 +93,16 @@ def item_getter(key: str, fields: dict[str, str] | None, path: tuple, member_mea
     return attrgetter(key)
 
 
+def words(values) -> frozenset:
+    """A ruleset's words as records' are read (`records.normal_text`)."""
+    return frozenset(normal_text(v) for v in values)
+
+
 def _conditions(getter: Callable, condition: Any, params: dict, path: tuple, direct: str | None = None) -> list[Callable]:
+    """The ruleset's words are read as the records' are (`normal_text`): `首席信息官（CIO）` is `首席信息官(CIO)`."""
+    condition = normal_text(condition)
     if isinstance(condition, list):
-        allowed = frozenset(condition)
+        allowed = words(condition)
         return [lambda item: getter(item) in allowed]
     if not isinstance(condition, dict):
         if direct is not None:  # a plain attribute of the item: one getattr, no extra call
@@ -110,7 +118,7 @@ def _conditions(getter: Callable, condition: Any, params: dict, path: tuple, dir
         if op in ("in", "not_in", "contains_all", "lacks_any"):
             if not isinstance(operand, (list, tuple, frozenset)):
                 raise MeasureError(f"'{op}' needs a list", path + (op,))
-            values = frozenset(operand)
+            values = words(operand)
             # an unknown (empty) value is not proven to be outside a list: it matches neither in nor not_in
             if op == "in":
                 out.append(lambda item, values=values: getter(item) in values)
@@ -124,6 +132,7 @@ def _conditions(getter: Callable, condition: Any, params: dict, path: tuple, dir
             want = bool(operand)
             out.append(lambda item, want=want: (getter(item) not in (None, "", [], ())) == want)
         else:
+            operand = normal_text(operand)
             compare = {"eq": ex._PY_COMPARE["=="], "ne": ex._PY_COMPARE["!="], "gt": ex._PY_COMPARE[">"],
                        "ge": ex._PY_COMPARE[">="], "lt": ex._PY_COMPARE["<"], "le": ex._PY_COMPARE["<="]}[op]
 

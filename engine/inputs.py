@@ -22,7 +22,8 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from .errors import InputFormatError, RecordError
-from .records import Dataset, Region, School, Teacher, mask_id_card
+from .records import (Dataset, IdentityProblem, Region, School, Teacher, dataset_identity_problems, identity_problems,
+                      mask_id_card)
 
 MAX_PROBLEMS = 100
 LIST_COLUMNS = ("hours", "artefacts", "assessments")
@@ -66,44 +67,71 @@ def _dataset_label(data: Any):
     return label
 
 
-def dataset_from_data(data: Any) -> Dataset:
-    """A parsed JSON value → Dataset; RecordError naming every bad record."""
+def dataset_from_data(data: Any, lang: str = "zh", positions: list[str] | None = None) -> Dataset:
+    """A parsed JSON value → Dataset; RecordError naming every bad record.
+
+    A school given twice, or a teacher listed twice (in one school or in two), is an input error
+    naming both places, never merged or counted twice. `positions` name the loose records of a
+    list where the user sees them (``records.jsonl:7``); by default their index (``[7]``)."""
+    identity: list = []
     if isinstance(data, list):
-        data = _group(data)
+        data, identity = _group(data, positions or [f"[{i}]" for i in range(len(data))])
+    elif isinstance(data, dict) and isinstance(data.get("schools"), list):
+        identity = dataset_identity_problems(data["schools"])
     if not isinstance(data, dict):
         raise InputFormatError("expected a dataset object, a list of schools or a list of teachers")
+    problems = [p.as_problem(lang) for p in identity]
     try:
-        return Dataset.model_validate(data)
+        dataset = Dataset.model_validate(data)
     except ValidationError as exc:
-        raise RecordError(record_problems(exc, _dataset_label(data), Dataset)[:MAX_PROBLEMS]) from None
+        problems = record_problems(exc, _dataset_label(data), Dataset) + problems
+    if problems:
+        raise RecordError(problems[:MAX_PROBLEMS])
+    return dataset
 
 
-def _group(records: list) -> dict:
-    """Loose records (schools, teachers, regions) → a dataset dict, teachers under their school."""
+def _group(records: list, positions: list[str]) -> tuple[dict, list]:
+    """Loose records (schools, teachers, regions) → a dataset dict, teachers under their school,
+    and the problems of identity found on the way (a school given twice, a teacher listed twice)."""
     schools: dict[str, dict] = {}
+    listing: dict[str, list] = {}  # school id -> [where, teachers as (id, where, school_id)]
+    school_seen: dict[str, str] = {}
     regions: list = []
     loose: list = []
-    for record in records:
+    twice: list[IdentityProblem] = []
+    for record, where in zip(records, positions):
         if not isinstance(record, dict):
             loose.append(record)  # validation will name it
         elif "level" in record and "school_id" not in record:
             regions.append(record)
         elif "school_id" in record:
-            school = schools.setdefault(str(record["school_id"]), {"id": record["school_id"], "teachers": []})
+            sid = str(record["school_id"])
+            school = schools.setdefault(sid, {"id": record["school_id"], "teachers": []})
             school.setdefault("teachers", []).append(record)
+            listing.setdefault(sid, [where, []])[1].append((record.get("id"), where, record.get("school_id")))
         else:
             sid = str(record.get("id"))
+            if sid in school_seen:
+                twice.append(IdentityProblem("school_twice", sid, school_seen[sid], where, (sid,), "school"))
+                continue
+            school_seen[sid] = where
             existing = schools.get(sid)
             merged = dict(record)
-            merged["teachers"] = list(record.get("teachers", [])) + (existing or {}).get("teachers", [])
+            own = record.get("teachers") if isinstance(record.get("teachers"), list) else []
+            merged["teachers"] = list(own) + (existing or {}).get("teachers", [])
             schools[sid] = merged
+            entry = listing.setdefault(sid, [where, []])
+            entry[0] = where
+            entry[1][:0] = [(t.get("id") if isinstance(t, dict) else None, f"{where} teachers[{j}]",
+                             t.get("school_id") if isinstance(t, dict) else None) for j, t in enumerate(own)]
     out = {"schools": list(schools.values()), "regions": regions}
     if loose:
         out["schools"].extend(loose)
-    return out
+    found = identity_problems((sid, where, teachers) for sid, (where, teachers) in listing.items())
+    return out, twice + found
 
 
-def read_dataset(path: str | Path, text: str | None = None) -> Dataset:
+def read_dataset(path: str | Path, text: str | None = None, lang: str = "zh") -> Dataset:
     path = Path(path)
     suffix = path.suffix.lower()
     if text is None:
@@ -114,28 +142,35 @@ def read_dataset(path: str | Path, text: str | None = None) -> Dataset:
         except (OSError, UnicodeDecodeError) as exc:
             raise InputFormatError(f"{path}: cannot read ({exc})") from None
     if suffix in (".jsonl", ".ndjson"):
-        return dataset_from_data(list(_json_lines(text, str(path))))
+        return _numbered(_json_lines(text, str(path)), path, lang)
     if suffix == ".csv":
-        return dataset_from_data(list(_csv_rows(text, str(path))))
+        return _numbered(_csv_rows(text, str(path)), path, lang)
     if suffix == ".json":
         try:
-            return dataset_from_data(json.loads(text))
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputFormatError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+        return dataset_from_data(data, lang)
     raise InputFormatError(f"{path}: unknown input format '{suffix}'", hint="use .json, .jsonl or .csv")
 
 
-def _json_lines(text: str, name: str) -> Iterable[dict]:
+def _numbered(records: Iterable[tuple[int, Any]], path: Path, lang: str) -> Dataset:
+    """Records with their line numbers → a dataset whose problems name the file and line."""
+    numbered = list(records)
+    return dataset_from_data([record for _, record in numbered], lang, [f"{path.name}:{n}" for n, _ in numbered])
+
+
+def _json_lines(text: str, name: str) -> Iterable[tuple[int, Any]]:
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
+            yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputFormatError(f"{name}:{number}: not valid JSON: {exc.msg}") from None
 
 
-def _csv_rows(text: str, name: str) -> Iterable[dict]:
+def _csv_rows(text: str, name: str) -> Iterable[tuple[int, dict]]:
     reader = csv.DictReader(io.StringIO(text))
     known = set(Teacher.model_fields)
     if reader.fieldnames is None:
@@ -162,7 +197,7 @@ def _csv_rows(text: str, name: str) -> Iterable[dict]:
                 record[column] = BOOL_WORDS[value.strip().lower()]
             else:
                 record[column] = value
-        yield record
+        yield number, record
 
 
 def teacher_from_data(data: Any, index: int = 0) -> Teacher:

@@ -28,7 +28,7 @@ _RULE_ID = re.compile(r"^[a-z][a-z0-9_.-]*$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 TOP_LEVEL = {"kaohe", "id", "version", "title", "jurisdiction", "extends", "effective", "sources", "labels",
-             "parameters", "measures", "rules", "description"}
+             "parameters", "measures", "rules", "description", "catalogue"}
 PARAMETER_KEYS = {"value", "type", "unit", "title", "cite", "question", "reading", "decided_by", "note"}
 RULE_KEYS = {"id", "level", "title", "severity", "applies_when", "require", "review_when", "actual", "expected", "gap",
              "explain", "remedy", "cite", "remove", "note", "not_applicable"}
@@ -81,6 +81,7 @@ class Resolved:
     lineage: tuple = ()  # this ruleset, then its parents
     documents: tuple = ()
     revision: str = ""
+    catalogue: str | None = None  # the ability-point catalogue bare codes in records are read in (GD: B1 is GD:B1)
 
     def where(self, kind: str, name: str, *more) -> Location:
         origin = self.origins.get((kind, name))
@@ -137,6 +138,10 @@ def check_document(doc: Document) -> list[Diagnostic]:
         err("ruleset.invalid_field", "'jurisdiction' needs a name (zh and en) and a level", "jurisdiction")
     else:
         _check_text(data["jurisdiction"].get("name"), ("jurisdiction", "name"), err, required=True)
+    if "catalogue" in data and (not isinstance(data["catalogue"], str)
+                                or not (re.match(r"^[A-Z][A-Z0-9]*$", data["catalogue"]) or _NAME.match(data["catalogue"]))):
+        err("ruleset.invalid_field", "'catalogue' names the ability-point catalogue bare codes are read in: its "
+            "namespace (upper case, e.g. GD) or a parameter that holds it", "catalogue")
     if "extends" in data and not isinstance(data["extends"], str):
         err("ruleset.invalid_field", "'extends' names one parent ruleset by id", "extends")
     effective = data.get("effective")
@@ -337,7 +342,8 @@ def resolve(doc: Document, find_parent, keep_going: list | None = None) -> Resol
         id=top["id"], version=str(top["version"]), title=top["title"], jurisdiction=top["jurisdiction"],
         effective_from=parse_date(effective.get("from")), effective_until=parse_date(effective.get("until")),
         sources=sources, labels=labels, parameters=parameters, measures=measures, rules=list(rules.values()),
-        origins=origins, lineage=tuple(d.id for d in chain), documents=tuple(chain))
+        origins=origins, lineage=tuple(d.id for d in chain), documents=tuple(chain),
+        catalogue=next((d.data["catalogue"] for d in chain if "catalogue" in d.data), None))
     resolved.revision = content_hash(resolved)
     return resolved
 
@@ -435,5 +441,7 @@ def content_hash(resolved: Resolved) -> str:
         "sources": resolved.sources, "labels": resolved.labels, "parameters": resolved.parameters,
         "measures": resolved.measures, "rules": resolved.rules,
     }
+    if resolved.catalogue is not None:  # only when set, so the revisions of rulesets without one stay as they were
+        payload["catalogue"] = resolved.catalogue
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:12]

@@ -114,15 +114,17 @@ def _owner(compiled, *named) -> tuple:
 
 def unreachable_requirements(compiled) -> list[Diagnostic]:
     """A rule asking a capped measure for more than its cap fails every record: say so where the
-    requirement (or the cap) was written. Reads each `require` conjunct of the form `M >= X`."""
+    requirement (or the cap) was written. Reads each comparison of the form `M >= X` joined by
+    `and` or `or` in a `require`: the one that cannot hold is the policy's main requirement even
+    when an `or` adds a way to review."""
     resolved, params = compiled.resolved, compiled.parameters
     out = []
     for spec in resolved.rules:
         require = spec.get("require")
         if not isinstance(require, str):
             continue
-        for i, part in enumerate(re.split(r"\band\b", require)):
-            found = _AT_LEAST.match(part)
+        for part in re.split(r"\b(?:and|or)\b", require):
+            found = _AT_LEAST.match(part.strip().strip("()").strip())
             measure = resolved.measures.get(found["measure"]) if found else None
             body = measure.get("sum") if isinstance(measure, dict) else None
             if not isinstance(body, dict) or "cap" not in body:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from operator import attrgetter
 
 from . import expressions as ex
-from .filters import all_of, equality, item_getter
+from .filters import all_of, equality, item_getter, words
 from .measure_model import COLLECTIONS, Measure, MeasureError
+from .records import normal_text
 
 
 # missing: set coverage
@@ -21,12 +22,12 @@ def missing(c, name, level, body, path, types):
     each = body.get("each")
     own_lists = {k for k, v in COLLECTIONS[level].items() if v is None}
     if isinstance(each, str) and each in c.params:
-        required = tuple(c.params[each])
+        required = tuple(normal_text(i) for i in c.params[each])
         required_of = lambda record: required  # noqa: E731
     elif isinstance(each, str) and each in own_lists:
         required_of = attrgetter(each)
     elif isinstance(each, list):
-        required = tuple(each)
+        required = tuple(normal_text(i) for i in each)
         required_of = lambda record: required  # noqa: E731
     else:
         raise MeasureError(f"'each' must be a list parameter or one of: {', '.join(sorted(own_lists))}",
@@ -36,11 +37,15 @@ def missing(c, name, level, body, path, types):
     inner.pop("each", None)
     by = inner.pop("by", None)
     if isinstance(inner["of"], str) and inner["of"] in c.params:  # e.g. every chosen point is in the catalogue
-        allowed = frozenset(c.params[inner["of"]])
+        allowed = words(c.params[inner["of"]])
 
         def not_listed(record, member_results=None):
             return tuple(dict.fromkeys(i for i in required_of(record) if i not in allowed))
-        return Measure(name, level, ex.LIST, {}, {}, "", not_listed)  # the value itself lists what is missing
+
+        def listed(record, member_results=None):
+            return tuple(dict.fromkeys(i for i in required_of(record) if i in allowed))
+        # the value itself lists what is missing
+        return Measure(name, level, ex.LIST, {}, {}, "", not_listed, present=listed)
     of, fields, members, preds, _ = c.predicate(level, inner, path)
     if fields is None:
         key = lambda item: item  # noqa: E731
@@ -53,23 +58,30 @@ def missing(c, name, level, body, path, types):
     # members are results, read through their record: the inline equality is for plain items only
     eq_get, eq_wanted = equality(inner) if members is None else (None, None)
 
-    def value(record, member_results=None):
+    def found(record, member_results):
         if eq_get is not None:
-            present = {key(i) for i in get_items(record, member_results) if eq_get(i) == eq_wanted}
-        else:
-            present = {key(i) for i in get_items(record, member_results) if pred is None or pred(i)}
+            return {key(i) for i in get_items(record, member_results) if eq_get(i) == eq_wanted}
+        return {key(i) for i in get_items(record, member_results) if pred is None or pred(i)}
+
+    def value(record, member_results=None):
         required = required_of(record)
         if not required:
             return ()
-        return tuple(dict.fromkeys(i for i in required if i not in present))
+        there = found(record, member_results)
+        return tuple(dict.fromkeys(i for i in required if i not in there))
 
-    if isinstance(each, str) and each in own_lists:
-        return Measure(name, level, ex.LIST, {}, {}, "", value)  # required = the record's own list, shown there
+    def present(record, member_results=None):
+        """What the record has of the required items: the `actual` of a coverage rule."""
+        there = found(record, member_results)
+        return tuple(dict.fromkeys(i for i in required_of(record) if i in there))
+
+    if isinstance(each, str) and each in own_lists:  # required = the record's own list, shown there
+        return Measure(name, level, ex.LIST, {}, {}, "", value, present=present)
     required_items = list(dict.fromkeys(required_of(None)))
 
     def detail(record, member_results=None, missing=None):
         return {"required": required_items, "present": len(required_items) - len(missing or ())}
-    return Measure(name, level, ex.LIST, {}, {}, "", value, detail)
+    return Measure(name, level, ex.LIST, {}, {}, "", value, detail, present=present)
 
 
 # ability points checked against a catalogue
@@ -120,3 +132,102 @@ def catalogue(c, name, level, body, path, types):
                 details[key] = out
         return out
     return Measure(name, level, ex.LIST, {}, {}, "", value, detail)
+
+
+# naming the things counted
+def collect(c, name, level, body, path, types):
+    """`{of: artefacts, where: …, field: file_name}`: that field of the matching items, in order,
+    each once — so an explanation names the files (`B1提升总结.ppt`), not only how many."""
+    of, fields, members, preds, allowed = c.predicate(level, body, path)
+    allowed.add("field")
+    c.reject_unknown(body, allowed, path)
+    wanted = body.get("field")
+    if fields is None:
+        get = lambda item: item  # noqa: E731
+    elif members is not None and wanted in fields:
+        get = attrgetter("record." + wanted)
+    elif members is None and wanted in fields and fields[wanted] in (ex.STRING, ex.NUMBER, ex.DATE):
+        get = attrgetter(wanted)
+    else:
+        raise MeasureError(f"'field' names a plain field of the items: {', '.join(fields or ())}", path + ("field",),
+                           ex.suggest(str(wanted), fields or {}))
+    items, pred = c.items(of, members), all_of(preds)
+
+    def value(record, member_results=None):
+        found = (get(i) for i in items(record, member_results) if pred is None or pred(i))
+        return tuple(dict.fromkeys(v for v in found if v is not None))
+    return Measure(name, level, ex.LIST, {}, {}, "", value)
+
+
+# entries whose words the ruleset does not know
+def unrecognised(c, name, level, body, path, types):
+    """`{of: hours, where: …, fields: [category, kind]}`: the words in those fields of the items that no
+    measure of this ruleset compares them with (its `where` filters, its credit tables), plus
+    any `known:` {field: [words] or a list parameter}. A field no measure constrains is not
+    checked. So an entry of category 校本培训 is named, not silently counted as nothing."""
+    if not isinstance(body, dict):
+        raise MeasureError("'unrecognised' needs of and fields", path)
+    c.reject_unknown(body, {"of", "where", "where_any", "fields", "known"}, path)
+    of, fields, members, preds, _ = c.predicate(level, body, path)
+    if members is not None or fields is None:
+        raise MeasureError("'unrecognised' reads entries of the record (e.g. of: hours)", path + ("of",))
+    wanted = body.get("fields")
+    if not isinstance(wanted, list) or not wanted or any(f not in fields or fields[f] != ex.STRING for f in wanted):
+        raise MeasureError(f"'fields' lists text fields of the items: "
+                           f"{', '.join(k for k, t in fields.items() if t == ex.STRING)}", path + ("fields",))
+    known = {f: set() for f in wanted}
+    for other_name, spec in c.specs.items():
+        if other_name == name or not isinstance(spec, dict) or spec.get("level") != level:
+            continue
+        for primitive, other in spec.items():
+            if isinstance(other, dict) and other.get("of", other.get("in")) == of:
+                _words_compared(c, other, known)
+    extra = body.get("known") or {}
+    if not isinstance(extra, dict) or any(f not in known for f in extra):
+        raise MeasureError("'known' maps a field of 'fields' to more words (a list or a list parameter)", path + ("known",))
+    for field_name, words in extra.items():
+        words = c.params.get(words, words) if isinstance(words, str) else words
+        if not isinstance(words, (list, tuple)):
+            raise MeasureError(f"'known.{field_name}' needs a list", path + ("known", field_name))
+        known[field_name] |= {normal_text(w) for w in words}
+    checks = tuple((attrgetter(f), frozenset(words)) for f, words in known.items() if words)
+    get_items, pred = attrgetter(of), all_of(preds)
+
+    def value(record, member_results=None):
+        found = []
+        for item in get_items(record):
+            if pred is not None and not pred(item):
+                continue
+            for get, words in checks:
+                word = get(item)
+                if word is not None and word not in words:
+                    found.append(word)
+        return tuple(dict.fromkeys(found))
+
+    def detail(record, member_results=None, found=None):
+        entries = [{"entry": i, "field": f, "value": getattr(item, f)}
+                   for i, item in enumerate(get_items(record)) if pred is None or pred(item) for f, words in known.items()
+                   if words and getattr(item, f) is not None and getattr(item, f) not in words]
+        return {"entries": entries, "known": {f: sorted(w) for f, w in known.items() if w}}
+    return Measure(name, level, ex.LIST, {}, {}, "", value, detail)
+
+
+def _words_compared(c, body: dict, known: dict) -> None:
+    """The words a measure body compares with the given fields: filters and credit tables."""
+    filters = [body.get("where")] + list(body.get("where_any") or [])
+    for where in filters:
+        if not isinstance(where, dict):
+            continue
+        for field_name, condition in where.items():
+            if field_name not in known:
+                continue
+            if isinstance(condition, dict):
+                condition = [w for op, operand in condition.items() if op in ("in", "eq")
+                             for w in (c.params.get(operand, operand) if isinstance(operand, str) and op == "in"
+                                       else operand if isinstance(operand, (list, tuple)) else [operand])]
+            for word in condition if isinstance(condition, (list, tuple)) else [condition]:
+                if isinstance(word, str):
+                    known[field_name].add(normal_text(word))
+    by = body.get("by", "kind")
+    if by in known and isinstance(body.get("credit"), dict):
+        known[by] |= {normal_text(k) for k in body["credit"]}

@@ -8,6 +8,7 @@ from operator import attrgetter
 from . import expressions as ex
 from .filters import all_of, equality
 from .measure_model import Measure, MeasureError, canonical
+from .records import normal_text
 
 
 # sum with credits and caps
@@ -29,6 +30,7 @@ def sum_(c, name, level, body, path, types):
         raise MeasureError("'others' is 'reported' (count reported hours) or 'none' (not credited)", path + ("others",))
     credit_rules: dict[str, tuple[str, float]] = {}
     for kind, rule in (body.get("credit") or {}).items():
+        kind = normal_text(kind)
         if not isinstance(rule, dict) or len(rule) != 1 or next(iter(rule)) not in ("fixed", "up_to", "reported"):
             raise MeasureError(f"credit for '{kind}' must be one of fixed: P, up_to: P, reported: true",
                                path + ("credit", kind))
@@ -116,3 +118,21 @@ def sum_(c, name, level, body, path, types):
             out["cap_applied"] = total > cap
         return out
     return Measure(name, level, ex.NUMBER, {}, {}, "", value, detail)
+
+
+def reductions(c, name, level, body, path, types):
+    """`{of: school_based_hours}`: the entries a `sum` measure credited less than reported, as
+    `线下活动 12→10` — why the hours recorded are fewer than the hours reported."""
+    other = body.get("of") if isinstance(body, dict) else None
+    spec = c.specs.get(other) if isinstance(other, str) else None
+    if not isinstance(spec, dict) or "sum" not in spec or spec.get("level") != level:
+        raise MeasureError(f"'reductions' needs 'of': a sum measure of the {level}", path + ("of",),
+                           ex.suggest(str(other), [n for n, s in c.specs.items() if isinstance(s, dict) and "sum" in s]))
+    c.reject_unknown(body, {"of"}, path)
+    summed = sum_(c, other, level, spec["sum"], ("sum",), types)
+
+    def value(record, member_results=None):
+        entries = summed.detail(record)["entries"]
+        return tuple(dict.fromkeys(f"{e['kind']} {ex.format_value(e['reported'])}→{ex.format_value(e['credited'])}"
+                                   for e in entries if e["credited"] < e["reported"]))
+    return Measure(name, level, ex.LIST, {}, {}, "", value)

@@ -57,6 +57,7 @@ class Measure:
     reads: frozenset = frozenset()  # other measures an expr measure reads
     member_rules: frozenset = frozenset()  # rules of the member level a share or count refers to
     spec: dict = field(default_factory=dict)
+    present: Callable | None = None  # for `missing`: (record, members) -> the required items that are there
 
 
 def _field_type(annotation) -> str:

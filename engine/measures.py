@@ -21,15 +21,18 @@ from typing import Any
 from . import expressions as ex
 from . import measure_counting, measure_coverage, measure_ledgers, measure_values
 from .filters import FILTER_OPS, all_of, compile_any_filter, compile_filter  # noqa: F401  (the measure language's surface)
+from .records import normal_text
 from .measure_model import (COLLECTIONS, MEMBER_LEVEL, RECORD_MODEL, Measure, MeasureError, canonical,  # noqa: F401
                             model_fields)
 
-PRIMITIVES = ("count", "distinct_count", "exists", "sum", "missing", "share", "date", "field", "expr", "catalogue")
+PRIMITIVES = ("count", "distinct_count", "exists", "sum", "missing", "share", "date", "field", "expr", "catalogue",
+              "unrecognised", "collect", "reductions")
 BUILDERS = {
     "count": measure_counting.count, "exists": measure_counting.exists, "distinct_count": measure_counting.distinct_count,
     "share": measure_counting.share, "sum": measure_ledgers.sum_, "missing": measure_coverage.missing,
     "catalogue": measure_coverage.catalogue, "date": measure_values.date, "field": measure_values.field_,
-    "expr": measure_values.expr,
+    "expr": measure_values.expr, "unrecognised": measure_coverage.unrecognised, "collect": measure_coverage.collect,
+    "reductions": measure_ledgers.reductions,
 }
 
 
@@ -113,7 +116,7 @@ class Compiler:
             rest.append(compile_filter(dict(others), fields, self.params, path + ("where",)))
         if "where_any" in body:
             rest.append(compile_any_filter(body["where_any"], fields, self.params, path + ("where_any",)))
-        return attrgetter(str(field_name)), wanted, all_of(rest)
+        return attrgetter(str(field_name)), normal_text(wanted), all_of(rest)
 
     def items(self, of: str, members: Any):
         """Getter for the collection: record attribute, or the member results handed in."""

@@ -48,6 +48,7 @@ class Rule:
     constants: dict
     actual_names: tuple = ()  # the measures the actual value is computed from
     gap_names: tuple = ()
+    actual_label: dict | None = None  # for `m == 0` over a count of bad items: the count's own name, not "actual"
 
     @property
     def never_applies(self) -> bool:
@@ -154,8 +155,10 @@ def compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dict
         actual_tree, _ = _expression(resolved, rule_id, "actual", spec["actual"], types, report)
         if actual_tree is None:
             return None
+        if isinstance(actual_tree, ex.Name) and actual_tree.name + PRESENT_SUFFIX in measures:
+            actual_tree = ex.Name(actual_tree.name + PRESENT_SUFFIX)  # what the record has, not what it lacks
     else:
-        actual_tree = _default_actual(require, params)
+        actual_tree = _default_actual(require, params, measures)
     gap_tree = None
     if "gap" in spec and not any("{gap}" in text for text in _texts([spec.get("remedy"), explain])):
         report("ruleset.unused_gap", f"rule '{rule_id}' defines gap but no explanation or remedy shows {{gap}}",
@@ -255,7 +258,21 @@ def compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dict
         conditions=rule_conditions, properties=props, actual_fn=actual_fn, actual_unit=unit,
         expected_fn=expected_fn, expected_names=expected_names, gap_fn=gap_fn,
         templates=compiled_templates, constants=constants,
-        actual_names=measure_names(actual_tree), gap_names=measure_names(gap_tree))
+        actual_names=measure_names(actual_tree), gap_names=measure_names(gap_tree),
+        actual_label=_count_of_bad_items(require, spec, measures))
+
+
+def _count_of_bad_items(require, spec: dict, measures: dict) -> dict | None:
+    """`m == 0` over a count: a tally of things that should not be there (格式不符的总结). Its value is
+    labelled by the count's title ("格式不符的总结: 1份"), not as an "actual" to hold against "= 0"."""
+    if "actual" in spec or not isinstance(require, ex.Compare) or require.op != "==":
+        return None
+    sides = (require.left, require.right)
+    zero = [s for s in sides if isinstance(s, ex.Const) and s.value == 0 and s.type == ex.NUMBER]
+    named = [s for s in sides if isinstance(s, ex.Name) and s.name in measures]
+    if not zero or not named or measures[named[0].name].primitive != "count":
+        return None
+    return dict(measures[named[0].name].title)
 
 
 def _renamed(condition, names: dict):
@@ -340,7 +357,18 @@ def _measure_side(node):
     return None, None
 
 
-def _default_actual(require, params):
+PRESENT_SUFFIX = "_present"  # `m_present`: the required items of a `missing` measure m that are there
+
+
+def _default_actual(require, params, measures: dict | None = None):
+    """The measure a requirement is about; for `len(m) == 0` over a `missing` m, what is there (`m_present`)."""
+    found = default_actual_of(require, params)
+    if measures is not None and isinstance(found, ex.Name) and found.name + PRESENT_SUFFIX in measures:
+        return ex.Name(found.name + PRESENT_SUFFIX)
+    return found
+
+
+def default_actual_of(require, params):
     side, _ = _measure_side(require)
     if side is not None and not (isinstance(side, ex.Name) and side.name in params):
         return side.arg if isinstance(side, ex.Call) else side

@@ -102,9 +102,9 @@ def cmd_evaluate(args) -> int:
     loaded = _load(args)
     as_of = args.as_of or dt.date.today()
     evaluator = loaded.registry.evaluator(args.ruleset, as_of)
-    dataset = read_dataset(args.file)
-    evaluation = evaluator.dataset(dataset, as_of)
     lang = explain.language(args.lang)
+    dataset = read_dataset(args.file, lang=lang)
+    evaluation = evaluator.dataset(dataset, as_of)
     if args.format in ("xlsx", "csv"):
         from kaohe.tools import reports
 
@@ -158,7 +158,8 @@ def cmd_simulate(args) -> int:
         raise KaoheError("nothing to simulate: give --set NAME=VALUE and/or --with CHANGED.yaml", code="simulate.nothing_changed")
     loaded = _load(args)
     as_of = args.as_of or dt.date.today()
-    impact = simulate.run(loaded.registry, args.ruleset, read_dataset(args.file), as_of, args.set, args.changed)
+    impact = simulate.run(loaded.registry, args.ruleset, read_dataset(args.file, lang=explain.language(args.lang)),
+                          as_of, args.set, args.changed)
     return _emit(args, impact, impact.text)
 
 

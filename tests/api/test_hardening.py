@@ -35,9 +35,9 @@ def teacher(**changes) -> dict:
 def school(teachers: list[dict], **changes) -> dict:
     record = copy.deepcopy(EXAMPLE_SCHOOL)
     record["teachers"] = teachers
-    for t in teachers:
-        t["school_id"] = record["id"]
     record.update(changes)
+    for t in teachers:  # a teacher names the school it is listed under (else record.duplicate_id)
+        t["school_id"] = record["id"]
     return record
 
 

@@ -115,7 +115,8 @@ def test_regions_blank_lines_bom_and_crlf(client, gd_dataset):
 
 def test_a_line_over_the_limit_is_skipped_with_an_error(app_factory, gd_dataset):
     with TestClient(app_factory(max_stream_line_bytes=4096)) as client:
-        big, small = gd_dataset["schools"][0], {"id": "S-small", "teachers": gd_dataset["schools"][0]["teachers"][:1]}
+        big, small = gd_dataset["schools"][0], {"id": "S-small", "teachers": [
+            dict(gd_dataset["schools"][0]["teachers"][0], school_id="S-small")]}
         out = lines_of(client.post(URL, content=jsonl([big, small])))
     assert [(line["type"], line.get("line")) for line in out] == [("error", 1), ("school", 2), ("end", None)]
     assert out[0]["problem"]["code"] == "stream.line_too_long"

@@ -331,6 +331,28 @@ def test_a_line_that_is_not_valid_unicode_is_a_bad_record_not_a_crash(tmp_path):
     assert summary.schools == 1 and summary.exit_code == 4
 
 
+def test_a_teacher_listed_twice_withholds_the_school_naming_both_places(data, tmp_path):
+    """Nothing is counted twice: a school of 19 with 18 qualified does not reach 95% by repeating one."""
+    doubled = json.loads(json.dumps(data[0], ensure_ascii=False))
+    doubled["teachers"].append(doubled["teachers"][1])
+    loose_school = data[1]
+    loose = [{k: v for k, v in loose_school.items() if k != "teachers"}] + loose_school["teachers"] + [loose_school["teachers"][0]]
+    records = [json.dumps(doubled, ensure_ascii=False)] + [json.dumps(r, ensure_ascii=False) for r in loose] \
+        + [json.dumps(s, ensure_ascii=False) for s in data[2:4]]
+    path = batch_data.write_jsonl(tmp_path / "doubled.jsonl", records)
+    errors = tmp_path / "errors.jsonl"
+    summary = run(path, tmp_path / "out.jsonl", errors_path=errors)
+    reported = batch_data.lines(errors)
+    n = len(data[0]["teachers"])
+    last = 2 + len(loose_school["teachers"]) + 1
+    assert [(e["line"], e["code"], e["school_evaluated"]) for e in reported] == [
+        (1, "record.duplicate_id", False), (2, "record.duplicate_id", False)]
+    assert f"{path}:1 teachers[1] 与 {path}:1 teachers[{n}]" in reported[0]["reason"]
+    assert f"{path}:3 与 {path}:{last}" in reported[1]["reason"]
+    assert [line["id"] for line in batch_data.lines(tmp_path / "out.jsonl")] == [s["id"] for s in data[2:4]]
+    assert summary.exit_code == 4
+
+
 # ---- one rule for bad lines (issue 13) ------------------------------------------------------------------
 
 def _teacher_lines(school_id: str, count: int) -> list[dict]:

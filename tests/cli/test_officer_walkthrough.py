@@ -74,4 +74,6 @@ def test_the_county_officers_afternoon(capsys, tmp_path):
     assert code == 0 and result["ruleset"]["id"] == "guangdong-county"
     hours = [r for s in result["schools"] for t in s["teachers"] for r in t["rules"] if r["id"] == "gd.teacher.school-based-hours"]
     recorded_25 = [r for r in hours if r["actual"] == 25]
-    assert recorded_25 and all(r["status"] == "fail" for r in recorded_25)
+    # none passes; one whose ledger has entries the ruleset does not know goes to a person instead
+    assert recorded_25 and all(r["status"] in ("fail", "needs_review") for r in recorded_25)
+    assert any(r["status"] == "fail" for r in recorded_25)

@@ -1,5 +1,7 @@
 """Bad input gets a clear error naming the record, the field path and the problem."""
 
+import json
+
 import pytest
 
 from kaohe.engine.errors import RecordError
@@ -91,3 +93,55 @@ def test_schema_is_versioned_and_strict():
     schema = json_schema()
     assert schema["title"] == "kaohe records v1"
     assert schema["$defs"]["Teacher"]["additionalProperties"] is False
+
+
+# ---- identity: each school and each teacher once -----------------------------------------------
+
+def test_a_teacher_listed_twice_in_a_school_is_an_error_naming_both_places():
+    data = {"schools": [{"id": "S-1", "teachers": [{"id": "T-0", "school_id": "S-1"}, {"id": "T-1", "school_id": "S-1"},
+                                                   {"id": "T-0", "school_id": "S-1"}]}]}
+    (problem,) = problems(data)
+    assert problem["code"] == "record.duplicate_id" and problem["field"] == "id"
+    assert problem["first"] == "schools[0].teachers[0]" and problem["second"] == "schools[0].teachers[2]"
+    assert "T-0" in problem["problem"] and "schools[0].teachers[0]" in problem["problem"] \
+        and "schools[0].teachers[2]" in problem["problem"]
+
+
+def test_a_school_given_twice_and_a_teacher_in_two_schools_are_errors():
+    data = {"schools": [{"id": "S-1", "teachers": [{"id": "T-0", "school_id": "S-1"}]},
+                        {"id": "S-2", "teachers": [{"id": "T-0", "school_id": "S-2"}]},
+                        {"id": "S-1"}]}
+    found = {(p["first"], p["second"]): p["problem"] for p in problems(data)}
+    assert set(found) == {("schools[0].teachers[0]", "schools[1].teachers[0]"), ("schools[0]", "schools[2]")}
+    assert "两所学校" in found[("schools[0].teachers[0]", "schools[1].teachers[0]")]
+
+
+def test_identity_problems_speak_english_on_request():
+    data = {"schools": [{"id": "S-1", "teachers": [{"id": "T-0", "school_id": "S-1"}, {"id": "T-0", "school_id": "S-1"}]}]}
+    with pytest.raises(RecordError) as caught:
+        dataset_from_data(data, lang="en")
+    assert "listed twice" in caught.value.problems[0]["problem"]
+
+
+def test_a_teacher_under_a_school_that_names_another_school_is_an_error():
+    (problem,) = problems({"schools": [{"id": "S-1", "teachers": [{"id": "T-0", "school_id": "S-9"}]}]})
+    assert problem["field"] == "school_id" and "S-9" in problem["problem"]
+
+
+def test_loose_records_given_twice_are_named_by_line(tmp_path):
+    lines = [{"id": "S", "name": "一中"}, {"id": "A", "school_id": "S"}, {"id": "A", "school_id": "S"},
+             {"id": "S", "name": "一中"}]
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in lines) + "\n", encoding="utf-8")
+    with pytest.raises(RecordError) as caught:
+        read_dataset(path)
+    found = {(p["first"], p["second"]) for p in caught.value.problems}
+    assert found == {("records.jsonl:1", "records.jsonl:4"), ("records.jsonl:2", "records.jsonl:3")}
+
+
+def test_a_teacher_both_in_the_school_record_and_on_a_line_of_its_own_is_listed_twice():
+    data = [{"id": "S", "teachers": [{"id": "A", "school_id": "S"}]}, {"id": "A", "school_id": "S"}]
+    with pytest.raises(RecordError) as caught:
+        dataset_from_data(data)
+    (problem,) = caught.value.problems
+    assert (problem["first"], problem["second"]) == ("[0] teachers[0]", "[1]")

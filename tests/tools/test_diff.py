@@ -73,7 +73,9 @@ def test_chinese_text(gd_ruleset, changed):
     assert f"  {PLAN_RULE} (已上传个人信息技术应用能力提升计划) [措辞修改]" in lines
     assert "    title.zh: 上传个人提升计划 → 已上传个人信息技术应用能力提升计划" in lines
     assert f"  {HOURS_RULE} (校本研修累计20学时) [判定条件修改]" in lines  # the title names its parameter
-    assert "    require: school_based_hours >= school_based_hours_required → school_based_hours > school_based_hours_required" in lines
+    rest = " or (unrecognised_hours_reviewed and len(unrecognised_hour_categories) + len(unrecognised_hour_kinds) > 0)"
+    assert (f"    require: school_based_hours >= school_based_hours_required{rest} → "
+            f"school_based_hours > school_based_hours_required{rest}") in lines
 
 
 def test_english_text_shows_the_chinese_change_when_only_chinese_changed(gd_ruleset, changed):
