@@ -167,11 +167,30 @@ class Citation(_Open):
     quote: Optional[str] = None
 
 
+RuleStatus = Literal["pass", "fail", "needs_review", "not_applicable", "not_yet_due", "cannot_judge", "not_in_scope"]
+Verdict = Literal["pass", "fail", "needs_review", "cannot_judge", "not_in_scope"]
+VERDICT_DESCRIPTION = ("fail if a required rule fails; else cannot_judge (a rule reads a fact the source does not "
+                       "carry), else needs_review; else pass (rules not yet due do not decide it); not_in_scope: a "
+                       "teacher the ruleset's scope leaves out (not judged, not counted in shares)")
+
+
+class LeftOut(_Open):
+    entries: dict[str, int] = Field(description="collection → entries dated after as_of, left out")
+    explanation: str
+
+
+class ScopeNote(_Open):
+    explanation: str
+    in_scope: str = Field(description="whom the ruleset's teacher rules are about")
+    citation: Citation
+
+
 class RuleOutcome(_Open):
     id: str
     title: str
     severity: Literal["required", "advisory"]
-    status: Literal["pass", "fail", "needs_review", "not_applicable"]
+    status: RuleStatus = Field(description="not_yet_due: unmet before its due date (says the date and what is to "
+                               "do); cannot_judge: reads a fact the source does not carry")
     actual: Any = None
     actual_text: str
     expected: str
@@ -189,20 +208,28 @@ class MeasureValue(_Open):
 class TeacherVerdict(_Open):
     id: str
     school_id: str
-    verdict: Literal["pass", "fail", "needs_review"]
+    verdict: Verdict = Field(description=VERDICT_DESCRIPTION)
     verdict_text: str
+    left_out: Optional[LeftOut] = Field(default=None, description="dated facts after as_of, left out")
     rules: Optional[list[RuleOutcome]] = Field(default=None, description="detail=full")
     measures: Optional[dict[str, MeasureValue]] = Field(default=None, description="detail=full")
     failed_rules: Optional[list[RuleOutcome]] = Field(default=None, description="detail=compact")
+    not_yet_due_rules: Optional[list[RuleOutcome]] = Field(default=None, description="detail=compact, when any")
+    cannot_judge_rules: Optional[list[RuleOutcome]] = Field(default=None, description="detail=compact, when any")
+    scope: Optional[ScopeNote] = Field(default=None, description="why a teacher is not in scope")
 
 
 class SchoolVerdict(_Open):
     id: str
     name: Optional[str] = None
-    verdict: Literal["pass", "fail", "needs_review"]
+    verdict: Verdict = Field(description=VERDICT_DESCRIPTION)
     verdict_text: str
+    left_out: Optional[LeftOut] = Field(default=None, description="dated facts after as_of, left out")
     teacher_count: int
     teachers_passing: int
+    teacher_verdicts: Optional[dict[str, int]] = Field(default=None, description="verdict → teachers")
+    teachers_not_in_scope: Optional[list[str]] = Field(default=None, description="ids of teachers the scope leaves "
+                                                       "out: listed, not counted in shares")
     rules: Optional[list[RuleOutcome]] = None
     measures: Optional[dict[str, MeasureValue]] = None
     failing_teachers: Optional[dict[str, list[str]]] = Field(default=None, description="teacher rule id → ids of "
@@ -215,10 +242,12 @@ class RegionVerdict(_Open):
     id: str
     level: Literal["county", "city", "province"]
     name: Optional[str] = None
-    verdict: Literal["pass", "fail", "needs_review"]
+    verdict: Verdict = Field(description=VERDICT_DESCRIPTION)
     verdict_text: str
+    left_out: Optional[LeftOut] = Field(default=None, description="dated facts after as_of, left out")
     schools: list[str]
     schools_passing: int
+    school_verdicts: Optional[dict[str, int]] = Field(default=None, description="verdict → schools")
     rules: Optional[list[RuleOutcome]] = None
     measures: Optional[dict[str, MeasureValue]] = None
     failed_rules: Optional[list[RuleOutcome]] = None
@@ -229,6 +258,11 @@ class Summary(_Open):
     teachers_passing: int
     schools: int
     schools_passing: int
+    teacher_verdicts: Optional[dict[str, int]] = Field(default=None, description="verdict → teachers (every verdict, "
+                                                       "0 included)")
+    school_verdicts: Optional[dict[str, int]] = Field(default=None, description="verdict → schools")
+    with_rules_not_yet_due: Optional[dict[str, int]] = Field(default=None, description="teachers, schools and regions "
+                                                             "with a requirement not yet due")
 
 
 class EvaluationResponse(_Open):

@@ -14,15 +14,19 @@ TOP_FAILING_RULES = 5  # per school, county and city; the totals list every fail
 class Tally:
     """Counts for one area (a county, a city, everything): schools, teachers, failing rules."""
 
-    __slots__ = ("schools", "schools_passing", "teachers", "teachers_passing", "teacher_rules", "school_rules")
+    __slots__ = ("schools", "schools_passing", "teachers", "teachers_passing", "teacher_rules", "school_rules",
+                 "teacher_verdicts")
 
     def __init__(self):
         self.schools = self.schools_passing = self.teachers = self.teachers_passing = 0
         self.teacher_rules: dict[str, int] = {}
         self.school_rules: dict[str, int] = {}
+        self.teacher_verdicts: dict[str, int] = {}  # every teacher's verdict, not_in_scope and cannot_judge included
 
     def add(self, tally: tuple) -> None:
-        _, _, _, verdict, teachers, passing, failed_school, teacher_counts = tally
+        _, _, _, verdict, teachers, passing, failed_school, teacher_counts, verdicts = tally
+        for name, count in verdicts:
+            self.teacher_verdicts[name] = self.teacher_verdicts.get(name, 0) + count
         self.schools += 1
         self.schools_passing += verdict == "pass"
         self.teachers += teachers
@@ -37,7 +41,8 @@ class Tally:
         self.schools_passing += other.schools_passing
         self.teachers += other.teachers
         self.teachers_passing += other.teachers_passing
-        for mine, theirs in ((self.teacher_rules, other.teacher_rules), (self.school_rules, other.school_rules)):
+        for mine, theirs in ((self.teacher_rules, other.teacher_rules), (self.school_rules, other.school_rules),
+                             (self.teacher_verdicts, other.teacher_verdicts)):
             for rule, count in theirs.items():
                 mine[rule] = mine.get(rule, 0) + count
         return self
@@ -57,6 +62,7 @@ class Tally:
             "teachers": self.teachers,
             "teachers_passing": self.teachers_passing,
             "qualified_share": _share(self.teachers_passing, self.teachers),
+            "teacher_verdicts": dict(sorted(self.teacher_verdicts.items())),
             "failing_rules": failing_rules(self.school_rules, self.teacher_rules, top),
         }
 
@@ -74,9 +80,9 @@ def failing_rules(school_rules: dict, teacher_rules: dict, top: int | None) -> l
 
 
 def school_entry(tally: tuple) -> dict:
-    school_id, county, city, verdict, teachers, passing, failed_school, teacher_counts = tally
+    school_id, county, city, verdict, teachers, passing, failed_school, teacher_counts, verdicts = tally
     return {"id": school_id, "county_id": county, "city_id": city, "verdict": verdict, "teachers": teachers,
-            "teachers_passing": passing, "qualified_share": _share(passing, teachers),
+            "teachers_passing": passing, "qualified_share": _share(passing, teachers), "teacher_verdicts": dict(verdicts),
             "failing_rules": failing_rules(dict.fromkeys(failed_school, 1), dict(teacher_counts), TOP_FAILING_RULES)}
 
 

@@ -183,15 +183,19 @@ def tally_of(result) -> tuple:
     record = result.record
     failed_school = tuple(rule.id for rule, _ in result.failed())
     counts: dict[str, int] = {}
+    verdicts: dict[str, int] = {}
     passing = 0
     for teacher in result.members:
+        verdicts[teacher.verdict] = verdicts.get(teacher.verdict, 0) + 1
         if teacher.verdict == "pass":
             passing += 1
-        for rule, outcome in zip(teacher.rules, teacher.outcomes):
-            if outcome.status == "fail":
+        for rule, status in zip(teacher.rules, teacher.statuses):
+            if status == "fail":
                 counts[rule.id] = counts.get(rule.id, 0) + 1
-    return (record.id, record.county_id, record.city_id, result.verdict, len(result.members), passing,
-            failed_school, tuple(counts.items()))
+    # teachers a ruleset's scope leaves out are listed in the results, not counted in any share
+    in_scope = len(result.members) - verdicts.get("not_in_scope", 0)
+    return (record.id, record.county_id, record.city_id, result.verdict, in_scope, passing,
+            failed_school, tuple(counts.items()), tuple(sorted(verdicts.items())))
 
 
 def verdict_rows(result) -> list[tuple]:

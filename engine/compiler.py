@@ -23,6 +23,7 @@ from .language import LEVELS, Resolved, parse_date
 from .measures import MEMBER_LEVEL, Compiler as MeasureCompiler, Measure, MeasureError
 from .rules import (BUILTIN_NAMES, PRESENT_SUFFIX, Rule, compile_rule, default_actual_of,  # noqa: F401
                     render_title)  # render_title: old callers
+from .states import citation_of, compile_scope, measure_facts
 from .wording import DEFAULT_LABELS, label as label_of
 
 
@@ -41,6 +42,8 @@ class CompiledRuleset:
     catalogue: str | None = None  # namespace bare ability-point codes in records are read in (B1 → GD:B1)
     layouts: dict = field(default_factory=dict)  # level -> measure layout for output, built on first use
     matchers: dict = field(default_factory=dict)  # level -> durable_backend.LevelMatcher of its rules' conditions
+    scope: dict = field(default_factory=dict)  # level -> states.Scope: whom the level's rules leave out
+    facts: dict = field(default_factory=dict)  # measure name -> the record facts it reads (states.measure_facts)
 
     @property
     def id(self) -> str:
@@ -146,6 +149,7 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
         if name not in used_params and defined_here("parameter", name):
             report("ruleset.unused_parameter", f"parameter '{name}' is not used", resolved.where("parameter", name),
                    severity="warning")
+    scope = compile_scope(resolved, params, report, citation_of(resolved, "scope", report))
     if errors:
         raise RulesetError(errors + warnings)
     labels = {level: {**DEFAULT_LABELS, **words} for level, words in resolved.labels.items()}
@@ -154,7 +158,9 @@ def compile_ruleset(resolved: Resolved, overrides: dict[str, Any] | None = None,
                                         [c for rule in rules[level] for c in rule.conditions])
                 for level in LEVELS}
     return CompiledRuleset(resolved, params, param_types, measures, rules, labels, warnings,
-                           overrides=dict(overrides or {}), extensions=extensions, matchers=matchers, catalogue=catalogue)
+                           overrides=dict(overrides or {}), extensions=extensions, matchers=matchers, scope=scope,
+                           facts={name: measure_facts(name, compiled_measures) for name in compiled_measures},
+                           catalogue=catalogue)
 
 
 _PRESENT_TITLE = {"zh": "已有的 ({})", "en": "Present ({})"}
@@ -284,7 +290,7 @@ def _dependency_order(names: list[str], resolved: Resolved, report) -> list[str]
 
 def _used_parameters(resolved: Resolved) -> set[str]:
     """Parameters named anywhere in measures, rules or templates."""
-    used = _names_in([resolved.measures, resolved.rules], set(resolved.parameters))
+    used = _names_in([resolved.measures, resolved.rules, resolved.scope], set(resolved.parameters))
     return used | ({resolved.catalogue} & set(resolved.parameters))
 
 

@@ -22,14 +22,19 @@ from operator import itemgetter
 from typing import Any, Iterable
 
 from . import expressions as ex
+from . import states
+from .asof import as_of_view
 from .compiler import CompiledRuleset, Rule
 from .records import Dataset, Region, School, Teacher, with_codes_read
-from .wording import DEFAULT_LABELS, LANGS, unit_suffix
+from .wording import DEFAULT_LABELS, LANGS, Template, unit_suffix
 
 MEMO_LIMIT = 1 << 16  # remembered decisions per level and per rule, and outcomes per rule
 # A level's verdict is the first of these statuses that a required rule has, else "pass". Other
 # statuses (not_applicable, …) do not decide a verdict.
-VERDICT_PRECEDENCE = ("fail", "needs_review")
+# A rule not yet due does not decide a verdict: a record is judged on what is due (states.py).
+VERDICT_PRECEDENCE = ("fail", "cannot_judge", "needs_review")
+_NOT_YET_DUE = {lang: Template(text) for lang, text in states.NOT_YET_DUE.items()}
+_LATE = {lang: Template(text) for lang, text in states.LATE.items()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,9 +88,11 @@ class _Wording:
     def _names(self, status: str) -> tuple:
         rule = self.rule
         shown = list(rule.actual_names) + list(rule.expected_names)
-        keys = [status] + (["remedy"] if status == "fail" else [])
-        if status == "fail":
+        keys = [status] + (["remedy"] if status in ("fail", "not_yet_due") else [])
+        if status in ("fail", "not_yet_due"):
             shown += rule.gap_names
+        if rule.due is not None:  # days left or late depend on the day, and on when it was done
+            shown += ["as_of"] + ([rule.done_on] if rule.done_on else [])
         for key in keys:
             template = rule.templates.get(key)
             if template is not None:
@@ -119,9 +126,13 @@ class _Wording:
     def _word(self, status: str, values: dict) -> Outcome:
         rule = self.rule
         actual = rule.actual_fn(values)
-        gap = rule.gap_fn(values) if rule.gap_fn is not None and status == "fail" else None
+        gap = rule.gap_fn(values) if rule.gap_fn is not None and status in ("fail", "not_yet_due") else None
         expected = rule.expected_fn(values)
-        template, remedy_template = rule.templates.get(status), rule.templates.get("remedy") if status == "fail" else None
+        template = rule.templates.get(status)
+        remedy_template = rule.templates.get("remedy") if status in ("fail", "not_yet_due") else None
+        if template is None and status == "not_yet_due":
+            template = _NOT_YET_DUE
+        late = rule.due is not None and status == "fail"
         unit = rule.actual_unit
         actual_text, explanation, remedy = {}, {}, {} if remedy_template else None
         for lang in LANGS:
@@ -131,7 +142,11 @@ class _Wording:
             words["actual"] = actual_text[lang] = ex.format_value(actual, lang) + unit_suffix(actual, unit, lang)
             words["expected"] = expected[lang]
             words["gap"] = ex.format_value(gap, lang) + unit_suffix(gap, unit, lang) if gap is not None else ""
+            if rule.due is not None:
+                words.update(states.due_words(rule, status, values, lang))
             explanation[lang] = template[lang].fill(words) if template else DEFAULT_LABELS.get(status, {}).get(lang, status)
+            if late and "days_late" not in template[lang].names:
+                explanation[lang] = states.with_lateness(explanation[lang], _LATE[lang].fill(words))
             if remedy_template:
                 remedy[lang] = remedy_template[lang].fill(words)
         return Outcome(status, actual, actual_text, expected, explanation, remedy)
@@ -182,6 +197,7 @@ class _Level:
         # fact key -> (verdict, statuses, outcomes worded from the key's values alone, filled on first use)
         self.memo: dict = {}
         self.stats = {"records": 0, "record_hits": 0, "rule_lookups": 0, "rule_hits": 0, "decided": 0}
+        self.dues = tuple((i, rule.due) for i, rule in enumerate(self.rules) if rule.due is not None)
 
     def values(self, record, members, as_of) -> dict:
         values = {"as_of": as_of}
@@ -206,7 +222,7 @@ class _Level:
         stats["records"] += len(items)
         if not missing:
             stats["record_hits"] += len(items)
-            return [(found[0], values, found[1], found[2]) for _, values, found in out]
+            return self._due([(found[0], values, found[1], found[2]) for _, values, found in out], as_of)
         decided = self._resolve(missing)
         judged = []
         for key, values, found in out:
@@ -215,7 +231,21 @@ class _Level:
             else:
                 stats["record_hits"] += 1
             judged.append((found[0], values, found[1], found[2]))
-        return judged
+        return self._due(judged, as_of)
+
+    def _due(self, judged: list, as_of: dt.date) -> list:
+        """A failing rule whose due date has not passed is not yet due (and does not decide the verdict);
+        such a record's statuses are its own, so it does not share the memo entry's worded outcomes."""
+        due_now = tuple(i for i, due in self.dues if as_of <= due)
+        if not due_now:
+            return judged
+        out = []
+        for verdict, values, statuses, shared in judged:
+            changed = states.not_yet_due(statuses, due_now)
+            if changed is not statuses:
+                verdict, shared = level_verdict(changed, self.required), None
+            out.append((verdict, values, changed, shared))
+        return out
 
     def _resolve(self, missing: dict) -> dict:
         """Fact keys not remembered whole: rule by rule from the rule memos, the rest by durable_rules."""
@@ -295,13 +325,15 @@ def _projection(positions: list):
 
 
 class _Result:
-    __slots__ = ("record", "verdict", "values", "statuses", "ruleset", "members", "_level", "_outcomes", "_shared")
+    __slots__ = ("record", "verdict", "values", "statuses", "ruleset", "members", "_level", "_outcomes", "_shared",
+                 "left_out")
     level = ""
 
     def __init__(self, record, verdict, values, statuses, ruleset, members=(), plan: _Level | None = None,
-                 shared: list | None = None):
+                 shared: list | None = None, left_out: dict | None = None):
         self.record, self.verdict, self.values, self.statuses = record, verdict, values, statuses
         self.ruleset, self.members, self._level, self._outcomes, self._shared = ruleset, members, plan, None, shared
+        self.left_out = left_out  # {collection: entries dated after as_of and left out}, or None
 
     @property
     def measures(self) -> dict:
@@ -354,6 +386,11 @@ class SchoolResult(_Result):
     @property
     def teachers(self) -> list[TeacherResult]:
         return self.members
+
+    @property
+    def in_scope(self) -> list[TeacherResult]:
+        """The teachers the rules are about: what the school's measures and shares count."""
+        return [t for t in self.members if t.verdict != "not_in_scope"]
 
     def failing_teachers(self) -> dict[str, list[str]]:
         """Teacher rule id → ids of this school's teachers that fail it."""
@@ -423,32 +460,78 @@ class Evaluator:
 
     def teacher(self, teacher: Teacher, as_of: dt.date, school: School | None = None) -> TeacherResult:
         """A teacher's measures may read their school's fields (`field: school.is_pilot`); alone, those are empty."""
-        plan = self._levels["teacher"]
-        teacher = with_codes_read(teacher, self._catalogue)
-        (verdict, values, statuses, shared), = plan.judge([(teacher, school)], as_of)
-        return TeacherResult(teacher, verdict, values, statuses, self.ruleset, (), plan, shared)
+        return self.teachers([teacher], as_of, school)[0]
 
     def teachers(self, teachers: Iterable[Teacher], as_of: dt.date, school: School | None = None) -> list[TeacherResult]:
-        """Many teachers at once: what was not seen before goes to durable_rules in one session."""
+        """Many teachers at once: what was not seen before goes to durable_rules in one session. Teachers the
+        ruleset's scope leaves out are listed, not judged; each is seen as it was on `as_of`, its bare codes
+        read in the ruleset's catalogue."""
         catalogue = self._catalogue
         teachers = [with_codes_read(t, catalogue) for t in teachers] if catalogue else list(teachers)
         plan = self._levels["teacher"]
-        judged = plan.judge([(t, school) for t in teachers], as_of)
         ruleset = self.ruleset
-        return [TeacherResult(t, verdict, values, statuses, ruleset, (), plan, shared)
-                for t, (verdict, values, statuses, shared) in zip(teachers, judged)]
+        scope = ruleset.scope.get("teacher")
+        results: list = []
+        judge, seen = [], []
+        for teacher in teachers:
+            if scope is not None and scope.leaves_out(teacher):
+                results.append(self._out_of_scope(teacher, as_of, plan))
+                continue
+            record, left_out = as_of_view(teacher, "teacher", as_of)
+            results.append(None)
+            judge.append((record, school))
+            seen.append((len(results) - 1, record, left_out))
+        for (index, record, left_out), (verdict, values, statuses, shared) in zip(seen, plan.judge(judge, as_of)):
+            result = TeacherResult(record, verdict, values, statuses, ruleset, (), plan, shared, left_out)
+            if record.not_recorded:
+                self._unjudged(result, frozenset(record.not_recorded))
+            results[index] = result
+        return results
+
+    def _out_of_scope(self, teacher: Teacher, as_of: dt.date, plan) -> TeacherResult:
+        scope = self.ruleset.scope["teacher"]
+        statuses = ("not_in_scope",) * len(plan.rules)
+        result = TeacherResult(teacher, "not_in_scope", {"as_of": as_of}, statuses, self.ruleset, (), plan)
+        empty = {"zh": "", "en": ""}
+        result._outcomes = tuple(Outcome("not_in_scope", None, empty, empty, dict(scope.reason), None) for _ in plan.rules)
+        return result
+
+    def _unjudged(self, result: _Result, unknown: frozenset) -> None:
+        """Rules that read facts the record's source does not carry cannot be judged (slow path: such records only)."""
+        plan = result._level
+        statuses, lacking = states.cannot_judge_statuses(self.ruleset, plan.rules, result.statuses, unknown)
+        if not lacking:
+            return
+        result.statuses, result.verdict, result._shared = statuses, level_verdict(statuses, plan.required), None
+        outcomes = list(plan.outcomes(statuses, result.values))
+        for index, facts in lacking.items():
+            rule = plan.rules[index]
+            outcomes[index] = Outcome("cannot_judge", None, {"zh": "", "en": ""}, dict(rule.title),
+                                      states.cannot_judge_explanation(facts, self.ruleset), None)
+        result._outcomes = tuple(outcomes)
 
     def school(self, school: School, as_of: dt.date, teachers: list[TeacherResult] | None = None) -> SchoolResult:
         if teachers is None:
             teachers = self.teachers(school.teachers, as_of, school)
         plan = self._levels["school"]
-        (verdict, values, statuses, shared), = plan.judge([(school, teachers)], as_of)
-        return SchoolResult(school, verdict, values, statuses, self.ruleset, teachers, plan, shared)
+        record, left_out = as_of_view(school, "school", as_of)
+        in_scope = [t for t in teachers if t.verdict != "not_in_scope"]
+        (verdict, values, statuses, shared), = plan.judge([(record, in_scope)], as_of)
+        result = SchoolResult(record, verdict, values, statuses, self.ruleset, teachers, plan, shared, left_out)
+        unknown = states.unknown_facts(self.ruleset, record, in_scope)
+        if unknown:
+            self._unjudged(result, unknown)
+        return result
 
     def region(self, region: Region, schools: list[SchoolResult], as_of: dt.date) -> RegionResult:
         plan = self._levels["region"]
-        (verdict, values, statuses, shared), = plan.judge([(region, schools)], as_of)
-        return RegionResult(region, verdict, values, statuses, self.ruleset, schools, plan, shared)
+        record, left_out = as_of_view(region, "region", as_of)
+        (verdict, values, statuses, shared), = plan.judge([(record, schools)], as_of)
+        result = RegionResult(record, verdict, values, statuses, self.ruleset, schools, plan, shared, left_out)
+        unknown = states.unknown_facts(self.ruleset, record, schools)
+        if unknown:
+            self._unjudged(result, unknown)
+        return result
 
     def dataset(self, dataset: Dataset, as_of: dt.date) -> Evaluation:
         schools = [self.school(s, as_of) for s in dataset.schools]

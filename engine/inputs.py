@@ -134,6 +134,9 @@ def _group(records: list, positions: list[str]) -> tuple[dict, list]:
 def read_dataset(path: str | Path, text: str | None = None, lang: str = "zh") -> Dataset:
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm") and text is None:  # the same teacher rows as CSV, in a workbook's first sheet
+        text = _xlsx_as_csv(path)
+        suffix = ".csv"
     if text is None:
         try:
             text = path.read_text(encoding="utf-8-sig")
@@ -151,7 +154,30 @@ def read_dataset(path: str | Path, text: str | None = None, lang: str = "zh") ->
         except json.JSONDecodeError as exc:
             raise InputFormatError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
         return dataset_from_data(data, lang)
-    raise InputFormatError(f"{path}: unknown input format '{suffix}'", hint="use .json, .jsonl or .csv")
+    raise InputFormatError(f"{path}: unknown input format '{suffix}'", hint="use .json, .jsonl, .csv or .xlsx")
+
+
+def _xlsx_as_csv(path: Path) -> str:
+    """A workbook's first sheet as CSV text: one teacher per row, the same columns as a CSV file."""
+    from openpyxl import load_workbook
+
+    if not path.exists():
+        raise InputFormatError(f"{path}: no such file")
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # a corrupt workbook: say so, no traceback
+        raise InputFormatError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for row in workbook.worksheets[0].iter_rows(values_only=True):
+            cells = ["" if v is None else (v.date().isoformat() if hasattr(v, "date") and callable(v.date) else str(v))
+                     for v in row]
+            if any(cells):
+                writer.writerow(cells)
+        return out.getvalue()
+    finally:
+        workbook.close()
 
 
 def _numbered(records: Iterable[tuple[int, Any]], path: Path, lang: str) -> Dataset:
@@ -189,7 +215,7 @@ def _csv_rows(text: str, name: str) -> Iterable[tuple[int, dict]]:
                     record[column] = json.loads(value)
                 except json.JSONDecodeError as exc:
                     raise InputFormatError(f"{name}:{number}: column {column}: not a JSON array ({exc.msg})") from None
-            elif column == "ability_points":
+            elif column in ("ability_points", "not_recorded"):
                 record[column] = [p.strip() for p in value.split(";") if p.strip()]
             elif column == "full_time":
                 if value.strip().lower() not in BOOL_WORDS:

@@ -28,10 +28,11 @@ _RULE_ID = re.compile(r"^[a-z][a-z0-9_.-]*$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 TOP_LEVEL = {"kaohe", "id", "version", "title", "jurisdiction", "extends", "effective", "sources", "labels",
-             "parameters", "measures", "rules", "description", "catalogue"}
+             "parameters", "measures", "rules", "description", "scope", "catalogue"}
 PARAMETER_KEYS = {"value", "type", "unit", "title", "cite", "question", "reading", "decided_by", "note"}
 RULE_KEYS = {"id", "level", "title", "severity", "applies_when", "require", "review_when", "actual", "expected", "gap",
-             "explain", "remedy", "cite", "remove", "note", "not_applicable"}
+             "explain", "remedy", "cite", "remove", "note", "not_applicable", "due"}
+SCOPE_KEYS = {"leave_out", "title", "reason", "cite"}
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Resolved:
     lineage: tuple = ()  # this ruleset, then its parents
     documents: tuple = ()
     revision: str = ""
+    scope: dict = field(default_factory=dict)  # level -> {leave_out, title, reason, cite}
     catalogue: str | None = None  # the ability-point catalogue bare codes in records are read in (GD: B1 is GD:B1)
 
     def where(self, kind: str, name: str, *more) -> Location:
@@ -204,6 +206,7 @@ def check_document(doc: Document) -> list[Diagnostic]:
         if spec.get("level") not in LEVELS:
             err("ruleset.invalid_field", f"measure '{name}' needs level: teacher, school or region", "measures", name)
         _check_text(spec.get("title"), ("measures", name, "title"), err, required=True)
+    _check_scope(data.get("scope"), err)
     rules = data.get("rules", [])
     if not isinstance(rules, list):
         err("ruleset.invalid_field", "'rules' must be a list", "rules")
@@ -224,6 +227,31 @@ def check_document(doc: Document) -> list[Diagnostic]:
                 err("ruleset.unknown_field", f"unknown field '{key}' in rule '{rule_id}'", "rules", i, key,
                     hint=suggest(key, RULE_KEYS))
     return out
+
+
+def _check_scope(scope, err) -> None:
+    """`scope: {teacher: {leave_out: {where…}, title, reason, cite}}`: whom the rules of a level are about."""
+    if scope is None:
+        return
+    if not isinstance(scope, dict):
+        err("ruleset.invalid_field", "'scope' maps a level (teacher) to whom its rules leave out", "scope")
+        return
+    for level, spec in scope.items():
+        if level != "teacher":
+            err("ruleset.invalid_field", f"scope is given for teachers only, not '{level}'", "scope", level,
+                hint=suggest(str(level), ["teacher"]))
+            continue
+        if not isinstance(spec, dict) or not isinstance(spec.get("leave_out"), dict) or not spec["leave_out"]:
+            err("ruleset.invalid_field", "scope.teacher needs 'leave_out': the teachers (a where mapping) the rules are "
+                "not about", "scope", level)
+            continue
+        for key in spec:
+            if key not in SCOPE_KEYS:
+                err("ruleset.unknown_field", f"unknown field '{key}' in scope.{level}", "scope", level, key,
+                    hint=suggest(key, SCOPE_KEYS))
+        for key in ("title", "reason"):
+            _check_text(spec.get(key), ("scope", level, key), err, required=True)
+        _check_cite(spec.get("cite"), ("scope", level, "cite"), err, required=True)
 
 
 def _check_text(value, path, err, required: bool) -> None:
@@ -306,8 +334,12 @@ def resolve(doc: Document, find_parent, keep_going: list | None = None) -> Resol
     rules: dict[str, dict] = {}
     sources: dict = {}
     labels: dict = {}
+    scope: dict = {}
     for d in reversed(chain):  # root first, so children override
         sources.update(d.data.get("sources", {}))
+        for level, spec in (d.data.get("scope") or {}).items():
+            scope[level] = dict(spec)
+            origins[("scope", level)] = Origin(d, ("scope", level))
         for level, words in (d.data.get("labels") or {}).items():
             labels.setdefault(level, {}).update(words)
         for name, spec in (d.data.get("parameters") or {}).items():
@@ -342,7 +374,7 @@ def resolve(doc: Document, find_parent, keep_going: list | None = None) -> Resol
         id=top["id"], version=str(top["version"]), title=top["title"], jurisdiction=top["jurisdiction"],
         effective_from=parse_date(effective.get("from")), effective_until=parse_date(effective.get("until")),
         sources=sources, labels=labels, parameters=parameters, measures=measures, rules=list(rules.values()),
-        origins=origins, lineage=tuple(d.id for d in chain), documents=tuple(chain),
+        origins=origins, lineage=tuple(d.id for d in chain), documents=tuple(chain), scope=scope,
         catalogue=next((d.data["catalogue"] for d in chain if "catalogue" in d.data), None))
     resolved.revision = content_hash(resolved)
     return resolved
@@ -441,6 +473,8 @@ def content_hash(resolved: Resolved) -> str:
         "sources": resolved.sources, "labels": resolved.labels, "parameters": resolved.parameters,
         "measures": resolved.measures, "rules": resolved.rules,
     }
+    if resolved.scope:  # only when present, so revisions of rulesets without a scope stay as they were
+        payload["scope"] = resolved.scope
     if resolved.catalogue is not None:  # only when set, so the revisions of rulesets without one stay as they were
         payload["catalogue"] = resolved.catalogue
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")

@@ -41,8 +41,41 @@ def lint_documents(documents: list[Document], known: dict[str, Document] | None 
             out.extend(compiled.warnings)
             out.extend(unreachable_requirements(compiled))
             out.extend(stale_numbers(compiled))
+            out.extend(deadlines_without_due(resolved))
         except RulesetError as exc:
             out.extend(d for d in shape + exc.all if d not in out)
+    return out
+
+
+# Words by which a policy text names a deadline: "8月30日前", "2023年底", "截止", "按期", "by 30 August" …
+DEADLINE_WORDS = re.compile(r"\d{1,2}月\d{1,2}日前|\d{1,2}月(?:底|末)|年底|年末|截止|按期|逾期|期限|前(?:报送|备案|上报|完成)"
+                            r"|\bdeadline\b|\bon time\b|\bby (?:the end|\d)", re.IGNORECASE)
+
+
+def deadlines_without_due(resolved) -> list[Diagnostic]:
+    """A rule whose text names a deadline but has no `due:` fails before the deadline comes; one whose
+    `applies_when` reads `as_of` is a deadline copied by hand. Only rules this document writes are checked."""
+    own = resolved.documents[0] if resolved.documents else None
+    out = []
+    for rule in resolved.rules:
+        origin = resolved.origins.get(("rule", rule.get("id")))
+        if "due" in rule or (own is not None and origin is not None and origin.document is not own):
+            continue
+        cite = rule.get("cite") if isinstance(rule.get("cite"), dict) else {}
+        title = rule.get("title") if isinstance(rule.get("title"), dict) else {}
+        texts = [str(title.get("zh", "")), str(title.get("en", "")), str(cite.get("quote", ""))]
+        found = next((m.group(0) for m in map(DEADLINE_WORDS.search, texts) if m), None)
+        where = resolved.where("rule", rule.get("id"))
+        if found:
+            out.append(Diagnostic("ruleset.deadline_without_due",
+                                  f"rule '{rule.get('id')}' names a deadline (\"{found}\") but has no due date: before the "
+                                  "deadline it would fail instead of being not yet due", where,
+                                  "add due: <a date parameter> (and done_on: <a date measure> to say how late)", "warning"))
+        elif "as_of" in str(rule.get("applies_when", "")):
+            out.append(Diagnostic("ruleset.deadline_without_due",
+                                  f"rule '{rule.get('id')}' decides by the as-of date in applies_when: a deadline written by "
+                                  "hand reads \"not applicable\" where it means \"not yet due\"", where,
+                                  "write due: <a date parameter> instead of applies_when: as_of …", "warning"))
     return out
 
 

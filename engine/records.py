@@ -142,6 +142,37 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+# Facts a record can carry, by level: what a source (a platform export, an importer) may declare
+# it does not carry in `not_recorded`. A rule that reads a fact not recorded cannot be judged.
+RECORDED_FACTS = {
+    "teacher": ("hours", "artefacts", "assessments", "ability_points", "research_group", "status", "stage", "subject",
+                "full_time"),
+    "school": ("management_team", "documents", "research_groups", "evidence", "self_score", "counts", "is_pilot",
+               "environment", "teachers"),
+    "region": ("documents", "counts", "schools"),
+}
+
+
+# Collections whose items have a kind: a source may carry some kinds and not others ("assessments:应用能力点测评").
+KINDED = ("hours", "artefacts", "assessments", "documents")
+
+
+def known_facts(level: str, value: list[str]) -> list[str]:
+    def known(fact: str) -> bool:
+        collection, _, kind = fact.partition(":")
+        return collection in RECORDED_FACTS[level] and (not kind or collection in KINDED)
+
+    unknown = [v for v in value if not known(v)]
+    if unknown:
+        raise ValueError(f"unknown fact {', '.join(unknown)}; a {level} record can carry: "
+                         + ", ".join(RECORDED_FACTS[level]))
+    return list(dict.fromkeys(value))
+
+
+NOT_RECORDED = "facts the source of this record does not carry (e.g. an export without assessment results): " \
+               "rules that read them come out as 'cannot be judged from this data', not as failures"
+
+
 class HourEntry(_Record):
     """One line of a teacher's hour ledger (学时记录)."""
 
@@ -191,6 +222,12 @@ class Teacher(_Record):
     hours: list[HourEntry] = Field(default_factory=list)
     artefacts: list[Artefact] = Field(default_factory=list)
     assessments: list[Assessment] = Field(default_factory=list)
+    not_recorded: list[str] = Field(default_factory=list, description=NOT_RECORDED)
+
+    @field_validator("not_recorded")
+    @classmethod
+    def _known_facts(cls, value: list[str]) -> list[str]:
+        return known_facts("teacher", value)
 
     @field_validator("id")
     @classmethod
@@ -240,6 +277,12 @@ class School(_Record):
     counts: dict[str, Count] = Field(
         default_factory=dict, description="counts the policies need, e.g. {'优秀案例': 3}")
     teachers: list[Teacher] = Field(default_factory=list)
+    not_recorded: list[str] = Field(default_factory=list, description=NOT_RECORDED)
+
+    @field_validator("not_recorded")
+    @classmethod
+    def _known_facts(cls, value: list[str]) -> list[str]:
+        return known_facts("school", value)
 
 
 class Region(_Record):
@@ -249,6 +292,12 @@ class Region(_Record):
     parent_id: Optional[OptionalId] = None
     documents: list[Document] = Field(default_factory=list)
     counts: dict[str, Count] = Field(default_factory=dict)
+    not_recorded: list[str] = Field(default_factory=list, description=NOT_RECORDED)
+
+    @field_validator("not_recorded")
+    @classmethod
+    def _known_facts(cls, value: list[str]) -> list[str]:
+        return known_facts("region", value)
 
 
 class Dataset(_Record):

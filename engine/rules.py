@@ -7,6 +7,7 @@ rules share one durable_rules ruleset, templates split into text and names.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -16,6 +17,7 @@ from .errors import Location
 from .language import LEVELS, Resolved
 from .measures import Measure
 from .sources import citation_fields
+from .states import DUE_WORDS, measure_facts, parse_due
 from .wording import PLACEHOLDER, compile_bilingual, fill, unit_suffix
 
 _PLACEHOLDER = PLACEHOLDER
@@ -48,6 +50,9 @@ class Rule:
     constants: dict
     actual_names: tuple = ()  # the measures the actual value is computed from
     gap_names: tuple = ()
+    due: dt.date | None = None  # a requirement unmet on or before this day is not yet due, not failed
+    done_on: str | None = None  # the date measure saying when it was done (to say how late)
+    facts: frozenset = frozenset()  # the record's facts the rule reads (states.measure_facts)
     actual_label: dict | None = None  # for `m == 0` over a count of bad items: the count's own name, not "actual"
 
     @property
@@ -145,6 +150,11 @@ def compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dict
             applies = None
         if applies is None:
             return None
+    due, done_on = None, None
+    if "due" in spec:
+        due, done_on = parse_due(spec["due"], params, measures, level, rule_id, where, report)
+        if due is None:
+            return None
     if require is None or not ok:
         return None
     if not check_level(require, "require") or (applies is not None and not check_level(applies, "applies_when")):
@@ -174,7 +184,15 @@ def compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dict
     read |= ex.names(review) if review is not None else set()
     read |= ex.names(actual_tree) if actual_tree is not None else set()
     read |= ex.names(gap_tree) if gap_tree is not None else set()
+    if due is not None:
+        read |= {"as_of"} | ({done_on} if done_on else set())
     templates = {"pass": explain["pass"], "fail": explain["fail"]}
+    if "not_yet_due" in explain:
+        if due is None or not _bilingual(explain["not_yet_due"]):
+            report("ruleset.invalid_field", f"rule '{rule_id}': explain.not_yet_due needs zh and en, and a 'due' date",
+                   where("explain"))
+            return None
+        templates["not_yet_due"] = explain["not_yet_due"]
     if review is not None:
         templates["needs_review"] = explain["review"]
     if spec.get("remedy"):
@@ -192,15 +210,16 @@ def compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dict
                 report("ruleset.unknown_name", f"rule '{rule_id}' title.{lang}: '{{{name}}}' is not a parameter "
                        "(a title may name parameters only)", where("title"), ex.suggest(name, params))
                 ok = False
-    known = set(types) | _TEMPLATE_WORDS
+    known = set(types) | _TEMPLATE_WORDS | (set(DUE_WORDS) if due is not None else set())
     for key, template in templates.items():
         for lang in ("zh", "en"):
             for name in _PLACEHOLDER.findall(template[lang]):
                 if name not in known:
                     report("ruleset.unknown_name", f"rule '{rule_id}' {key}.{lang}: unknown placeholder '{{{name}}}'",
-                           where(*(("explain",) if key in ("pass", "fail", "needs_review") else (key,))), ex.suggest(name, known))
+                           where(*(("explain",) if key in ("pass", "fail", "needs_review", "not_yet_due") else (key,))),
+                           ex.suggest(name, known))
                     ok = False
-                elif name not in _TEMPLATE_WORDS and name not in params:
+                elif name not in _TEMPLATE_WORDS and name not in params and name not in DUE_WORDS:
                     read.add(name)
     if not ok:
         return None
@@ -258,7 +277,8 @@ def compile_rule(resolved: Resolved, spec: dict, params: dict, param_types: dict
         conditions=rule_conditions, properties=props, actual_fn=actual_fn, actual_unit=unit,
         expected_fn=expected_fn, expected_names=expected_names, gap_fn=gap_fn,
         templates=compiled_templates, constants=constants,
-        actual_names=measure_names(actual_tree), gap_names=measure_names(gap_tree),
+        actual_names=measure_names(actual_tree), gap_names=measure_names(gap_tree), due=due, done_on=done_on,
+        facts=frozenset(f for name in inputs if name in measures for f in measure_facts(name, measures)),
         actual_label=_count_of_bad_items(require, spec, measures))
 
 

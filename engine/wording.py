@@ -16,6 +16,9 @@ DEFAULT_LABELS = {
     "fail": {"zh": "不通过", "en": "fail"},
     "needs_review": {"zh": "待人工复核", "en": "needs review"},
     "not_applicable": {"zh": "不适用", "en": "not applicable"},
+    "not_yet_due": {"zh": "未到期", "en": "not yet due"},
+    "cannot_judge": {"zh": "无法根据此数据判断", "en": "cannot be judged from this data"},
+    "not_in_scope": {"zh": "不在本轮培训范围", "en": "not in scope"},
 }
 
 

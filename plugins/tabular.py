@@ -36,6 +36,20 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def not_carried(records: list[dict], carries: dict[str, list[str]], lacks: dict[str, list[str]] | None = None) -> list[dict]:
+    """Mark on each record the facts its export does not carry (`not_recorded`): every fact of its level
+    the importer does not list in `carries`, plus the kinds of a carried collection it lacks (`lacks`, e.g.
+    assessments:应用能力点测评). A rule reading them then says "cannot be judged from this data" rather
+    than failing a teacher on facts the export never had. A teacher has a school_id; a school does not."""
+    from kaohe.engine.records import RECORDED_FACTS
+
+    for record in records:
+        level = "teacher" if "school_id" in record else "school"
+        carried = set(carries.get(level, ()))
+        record["not_recorded"] = [f for f in RECORDED_FACTS[level] if f not in carried] + list((lacks or {}).get(level, ()))
+    return records
+
+
 def read_table(path: str | Path, required: list[str]) -> Table:
     path = Path(path)
     if not path.exists():

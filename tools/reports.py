@@ -152,11 +152,11 @@ def threshold_for(ruleset: CompiledRuleset, share_measure: str = SHARE_MEASURE) 
 def _school_share(school: SchoolResult, share_measure: str) -> tuple[float | None, int | None, int | None]:
     measure = _school_measure(school.ruleset, share_measure)
     if measure is None:
-        passing = sum(t.verdict == "pass" for t in school.members)
-        total = len(school.members)
+        passing = sum(t.verdict == "pass" for t in school.in_scope)
+        total = len(school.in_scope)
         return (100.0 * passing / total if total else None), passing, total
     value = school.values.get(share_measure)
-    detail = measure.detail(school.record, school.members) if measure.detail is not None else None
+    detail = measure.detail(school.record, school.in_scope) if measure.detail is not None else None
     if isinstance(detail, dict) and "numerator" in detail:
         return value, detail["numerator"], detail["denominator"]
     return value, None, None
@@ -359,7 +359,7 @@ def write_xlsx(evaluation: Evaluation, path: str | Path, lang: str = "zh", *, sh
     ws.title = sheet_title(w["summary"], taken)
     summary = _Sheet(ws)
 
-    teachers = [t for s in evaluation.schools for t in s.members]
+    teachers = [t for s in evaluation.schools for t in s.in_scope]  # teachers out of scope count in no share
     teachers_passing = sum(t.verdict == "pass" for t in teachers)
     schools_passing = sum(s.verdict == "pass" for s in evaluation.schools)
     share_text = f"{100.0 * teachers_passing / len(teachers):.1f}%" if teachers else "—"
@@ -381,14 +381,14 @@ def write_xlsx(evaluation: Evaluation, path: str | Path, lang: str = "zh", *, sh
     for school in evaluation.schools:
         row += 1
         s = school.record
-        passing = sum(t.verdict == "pass" for t in school.members)
+        passing = sum(t.verdict == "pass" for t in school.in_scope)
         share, _, _ = _school_share(school, share_measure)
         failed = "\n".join(f"{MARK['fail'] if r.severity == 'required' else MARK['advisory']} {r.title[lang]}: "
                            f"{(o.remedy or o.explanation)[lang]}" for r, o in school.failed())
         county = county_names.get(s.county_id) or s.county_id or ""
         values = [s.id, s.name or s.id, county, _verdict_text(ruleset, "school", school.verdict, lang),
-                  len(school.members), passing, len(school.members) - passing,
-                  passing / len(school.members) if school.members else None,
+                  len(school.in_scope), passing, len(school.in_scope) - passing,
+                  passing / len(school.in_scope) if school.in_scope else None,
                   share / 100 if share is not None else None,
                   threshold.value / 100 if threshold else None, _top_teacher_rules(school, lang) or "—", failed or "—"]
         for col, value in enumerate(values, 1):
@@ -475,9 +475,9 @@ def _school_sheet(ws, school: SchoolResult, ruleset: CompiledRuleset, lang: str,
     w = _WORDS[lang]
     sheet = _Sheet(ws)
     s = school.record
-    passing = sum(t.verdict == "pass" for t in school.members)
+    passing = sum(t.verdict == "pass" for t in school.in_scope)
     head = f"{s.name or s.id} [{s.id}] · {w['verdict']}: {_verdict_text(ruleset, 'school', school.verdict, lang)} · " \
-           f"{w['passing']} {passing}/{len(school.members)}"
+           f"{w['passing']} {passing}/{len(school.in_scope)}"
     sheet.put(1, 1, head, measure=False).font = st["title_font"]
     sheet.put(2, 1, w["legend"], measure=False).font = st["note_font"]
     rules = ruleset.rules["teacher"]

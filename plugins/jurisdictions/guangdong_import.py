@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from kaohe.plugins.tabular import ImportResult, pseudonym
+from kaohe.plugins.tabular import ImportResult, not_carried, pseudonym
 
 _FRACTION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+)\s*$")
 
@@ -25,6 +25,11 @@ class GuangdongReviewList:
     optional = ["序号", "身份证号", "操作"]
     # 操作 holds the platform's buttons (通过 / 待审核), not data about the teacher.
     not_data = ["操作"]
+    # What the list carries: the hour total, the plan and summaries (counted, not named), the review result.
+    # It has no point-assessment results, post status, stage or subject: rules reading those cannot be
+    # judged from it (issue: a teacher shown 25/25, 3/3, 通过 was failed on a test the export never had).
+    carries = {"teacher": ["hours", "artefacts", "assessments", "ability_points", "research_group"], "school": ["teachers"]}
+    lacks = {"teacher": ["assessments:应用能力点测评"]}
 
     def read(self, rows, options) -> ImportResult:
         school_id = options.get("school_id")
@@ -65,7 +70,11 @@ class GuangdongReviewList:
         if not secret:
             warnings.append("未提供密钥: 教师编号为 学校编号-序号, 换一份导出可能对不上。 "
                             "No secret given: teacher keys are school id + row number, which may change between exports.")
-        return ImportResult(records, warnings)
+        warnings.append("导出表不含应用能力点测评结果、在岗状态、学段学科: 读取它们的规则为\"无法根据此数据判断\"。 "
+                        "The export has no point-assessment results, post status, stage or subject: rules reading them "
+                        "come out as \"cannot be judged from this data\".")
+        records.append({"id": school_id})  # the list is of one school's teachers: of the school it carries nothing else
+        return ImportResult(not_carried(records, self.carries, self.lacks), warnings)
 
 
 def _fraction(text: str, column: str, line: int) -> tuple[float, float]:

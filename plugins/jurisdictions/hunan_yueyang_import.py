@@ -7,7 +7,7 @@ feeds a pseudonymous key), the phone number is not imported, and the import says
 
 from __future__ import annotations
 
-from kaohe.plugins.tabular import ImportResult, pseudonym
+from kaohe.plugins.tabular import ImportResult, not_carried, pseudonym
 
 STAGES = {"学前", "幼儿园", "小学", "初中", "高中", "中职"}
 
@@ -17,6 +17,9 @@ class YueyangRoster:
     title = {"zh": "岳阳市 参培教师信息表 (附件3)", "en": "Yueyang trainee roster (annex 3)"}
     columns = ["姓名", "县(市区)", "工作单位", "任教学段", "任教学科"]
     optional = ["序号", "性别", "身份证号码", "联系电话", "备注"]
+    # The roster says who is trained and what they teach, nothing of their training or of the school's
+    # filings: every rule reading those cannot be judged from it.
+    carries = {"teacher": ["stage", "subject"], "school": ["teachers"]}
 
     def read(self, rows, options) -> ImportResult:
         secret = options.get("secret", "")
@@ -25,6 +28,12 @@ class YueyangRoster:
         if unknown:
             raise ValueError(f"unknown column(s) {', '.join(unknown)}; this importer reads {', '.join(self.columns + self.optional)}")
         notes = 0
+        # a line under the table (a note such as 上报截止时间为…) fills none of the roster's columns
+        footnotes = [row for row in rows if not any(row.get(c) for c in self.columns)]
+        rows = [row for row in rows if any(row.get(c) for c in self.columns)]
+        if footnotes:
+            warnings.append(f"{len(footnotes)} 行不是教师 (表下的说明或空行), 未导入。 "
+                            f"{len(footnotes)} line(s) under the table are notes, not teachers, and were not imported.")
         for row in rows:
             line = row["_line"]
             stage = row["任教学段"]
@@ -51,4 +60,7 @@ class YueyangRoster:
             warnings.append(f"{notes} 条备注未导入。 {notes} remarks (备注) were not imported.")
         if not secret:
             warnings.append("未提供密钥: 教师编号为 工作单位-序号。 No secret given: teacher keys are school + row number.")
-        return ImportResult(out, warnings)
+        warnings.append("参培教师信息表不含学时、材料、考核结果和学校的报送文件: 读取它们的规则为\"无法根据此数据判断\"。 "
+                        "The roster has no hours, files, results or school filings: rules reading them come out as "
+                        "\"cannot be judged from this data\".")
+        return ImportResult(not_carried(out, self.carries), warnings)

@@ -443,12 +443,13 @@ def _(world: World, verdict: str, subject_level, subject_id):
         f"未通过的规则: {_failed_summary(result)}")
 
 
-@step("then", '[主体的]规则 "{rule}" 的结果为 "{status}"', help="通过、不通过、待人工复核 或 不适用")
+@step("then", '[主体的]规则 "{rule}" 的结果为 "{status}"',
+      help="通过、不通过、待人工复核、不适用、未到期、无法根据此数据判断 或 不在本轮培训范围")
 def _(world: World, request, rule: str, status: str, subject_level, subject_id):
     result = _subject(world, subject_level, subject_id)
     found = world.rule(rule, result.level)
     if status not in STATUS_WORDS:
-        raise SpecError(f"'{status}' 不是规则结果; 可写: 通过、不通过、待人工复核、不适用")
+        raise SpecError(f"'{status}' 不是规则结果; 可写: {'、'.join(STATUS_NAMES.values())}")
     _asserted(request, world, found.id)
     actual = result.status_of(found.id)
     assert actual == STATUS_WORDS[status], (
@@ -560,6 +561,34 @@ def _failing_teachers(world: World, request, rule: str, wanted: list[str], subje
     assert sorted(actual) == sorted(wanted), (
         f"{_who(result)} 中未通过 '{found.title['zh']}' 的教师为: {'、'.join(actual) or '无'}; "
         f"而场景期望: {'、'.join(wanted) or '无'}")
+
+
+@step("then", '[主体的]评估日期之后未计入的记录为 "{text}"', help="逐字比较, 如 日期晚于评估日期 2023-05-01 的 1 条学时记录未计入")
+def _(world: World, text: str, subject_level, subject_id):
+    from kaohe.engine.asof import left_out_text
+
+    result = _subject(world, subject_level, subject_id)
+    actual = left_out_text(result.left_out, world.as_of, "zh") if result.left_out else "无"
+    assert actual == text, f"{_who(result)} 评估日期之后未计入的记录为 '{actual}', 而场景期望 '{text}'"
+
+
+@step("then", '[主体的]不在本轮培训范围的教师为 "{teachers}"', help="用 、 分隔; 这些教师单独列出, 不计入比例")
+def _(world: World, teachers: str, subject_level, subject_id):
+    _out_of_scope(world, tables.items(teachers), subject_level, subject_id)
+
+
+@step("then", "[主体的]没有不在本轮培训范围的教师")
+def _(world: World, subject_level, subject_id):
+    _out_of_scope(world, [], subject_level, subject_id)
+
+
+def _out_of_scope(world: World, wanted: list[str], subject_level, subject_id) -> None:
+    result = _subject(world, subject_level, subject_id)
+    if result.level != "school":
+        raise SpecError(f"不在范围的教师名单是学校的结果; 请先写 当 评估学校 \"…\" (现在说的是{_who(result)})")
+    actual = [t.record.id for t in result.members if t.verdict == "not_in_scope"]
+    assert sorted(actual) == sorted(wanted), (
+        f"{_who(result)} 中不在本轮培训范围的教师为: {'、'.join(actual) or '无'}; 而场景期望: {'、'.join(wanted) or '无'}")
 
 
 # ---- what conftest imports --------------------------------------------------------------------------

@@ -159,6 +159,21 @@ def build(model, values: dict, what: str, table: Table | None = None):
         raise SpecError(f"{what} 不是有效的记录 (does not validate): " + "; ".join(problems)) from None
 
 
+def facts(text: str) -> list[str]:
+    """"考核结果、学时记录" (or the record's own names) → the facts a source does not carry."""
+    from kaohe.engine.explain import FACT_NAMES
+
+    by_word = {names["zh"]: fact for fact, names in FACT_NAMES.items()}
+    out = []
+    for word in items(text):
+        collection, _, kind = word.replace("：", ":").partition(":")
+        if collection not in by_word and collection not in FACT_NAMES:
+            raise SpecError(f"'{word}' 不是记录能包含的事实; 可写: {'、'.join(by_word)} (某一类型写作 考核结果:应用能力点测评)")
+        fact = by_word.get(collection, collection)
+        out.append(f"{fact}:{kind}" if kind else fact)
+    return out
+
+
 # ---- the tables the steps read -------------------------------------------------------------------
 
 HOURS = Table("学时记录", (
@@ -197,6 +212,7 @@ TEACHERS = Table("教师", (
     Column("状态", "status", help="如 在岗、调岗"),
     Column("教研组", "research_group"),
     Column("能力点", "ability_points", items, help="用 、 分隔"),
+    Column("数据未包含", "not_recorded", facts, help="数据来源未包含的事实 (如 考核结果、学时记录), 用 、 分隔"),
     Column("参照", "like", help="照搬这位已描述教师的学时、材料、测评和能力点"),
     Column("人数", "times", count, help="按此行生成几位教师, 编号为 教师1、教师2 …"),
 ), example="| 教师 | 参照 | 人数 | 专任教师 |\n| 合格教师 | 李老师 | 19 | 是 |")

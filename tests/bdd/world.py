@@ -22,13 +22,13 @@ from .tables import SpecError, build
 
 LEVEL_WORDS = {"教师": "teacher", "学校": "school", "区域": "region"}
 LEVEL_NAMES = {level: word for word, level in LEVEL_WORDS.items()}
-STATUS_WORDS = {"通过": "pass", "不通过": "fail", "待人工复核": "needs_review", "不适用": "not_applicable",
-                "pass": "pass", "fail": "fail", "needs_review": "needs_review", "not_applicable": "not_applicable"}
-STATUS_NAMES = {"pass": "通过", "fail": "不通过", "needs_review": "待人工复核", "not_applicable": "不适用"}
-VERDICTS = ("pass", "fail", "needs_review")
+STATUS_NAMES = {"pass": "通过", "fail": "不通过", "needs_review": "待人工复核", "not_applicable": "不适用",
+                "not_yet_due": "未到期", "cannot_judge": "无法根据此数据判断", "not_in_scope": "不在本轮培训范围"}
+STATUS_WORDS = {**{word: status for status, word in STATUS_NAMES.items()}, **{status: status for status in STATUS_NAMES}}
+VERDICTS = ("pass", "fail", "needs_review", "cannot_judge", "not_in_scope")
 UNASSIGNED_SCHOOL = "未指定学校"  # a teacher described without a school belongs to none of the schools
 COPIED_FROM_TEMPLATE = ("hours", "artefacts", "assessments", "ability_points", "research_group", "full_time",
-                        "stage", "subject", "status")
+                        "stage", "subject", "status", "not_recorded")
 
 
 class Kaohe:

@@ -53,10 +53,8 @@ def test_a_rule_compares_counts_not_the_lists_its_explanation_prints(registry):
     assert "points_without_summary" in summaries.inputs
     catalogue = compiled.rule("gd.teacher.catalogue")
     assert all(not p.startswith("v_") for p in catalogue.key_properties)
-    hours = compiled.rule("gd.teacher.school-based-hours")
-    # the hours, and how many words of its entries the ruleset does not know (a number, not the words)
-    assert "v_school_based_hours" in hours.key_properties and len(hours.key_properties) == 2
-    assert all(p == "v_school_based_hours" or p.startswith("e_") for p in hours.key_properties)
+    points = compiled.rule("gd.teacher.ability-points")
+    assert points.key_properties == ("v_chosen_points",)
 
 
 def test_every_condition_of_a_level_is_one_durable_rules_ruleset(registry):
@@ -97,11 +95,10 @@ def test_a_level_comparing_more_values_than_a_fact_holds_is_split_and_still_judg
 
 
 def test_wording_is_compiled_once_into_text_and_names(registry):
-    hours = registry.get("guangdong", AS_OF).rule("gd.teacher.school-based-hours")
-    fail = hours.templates["fail"]["zh"]
-    assert isinstance(fail, Template) and fail.names == ("actual", "school_based_hours_required", "school_based_hours_reduced")
-    assert fail.fill({"actual": "3学时", "school_based_hours_required": "25", "school_based_hours_reduced": "无"}) == \
-        "校本研修只记录了 3学时, 不足 25学时; 按规定少计的记录 (登记→计入学时): 无。"
+    points = registry.get("guangdong", AS_OF).rule("gd.teacher.ability-points")
+    fail = points.templates["fail"]["zh"]
+    assert isinstance(fail, Template) and fail.names == ("actual", "min_ability_points")
+    assert fail.fill({"actual": "2个", "min_ability_points": "3"}) == "只选择了 2个能力点, 至少需要 3个。"
     assert Template("还差 {gap}, 见 {nothing}").fill({"gap": "2学时"}) == "还差 2学时, 见 {nothing}"
 
 

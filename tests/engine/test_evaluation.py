@@ -50,7 +50,7 @@ def test_measures_say_how_hours_were_credited_and_capped(guangdong):
 def test_json_result_has_every_rule_with_citation(guangdong):
     entry = explain.teacher_dict(guangdong.teacher(complete_teacher(), AS_OF))
     own = [rule for rule in entry["rules"] if rule["id"].startswith("gd.")]
-    assert len(own) == 8
+    assert len(own) == 9  # with gd.teacher.process-review-result
     for rule in entry["rules"]:
         assert set(rule) >= {"id", "status", "actual", "expected", "explanation", "remedy", "citation"}
         assert rule["citation"]["seed"].endswith(".txt") and rule["citation"]["clause"]
@@ -180,7 +180,9 @@ def test_an_unknown_status_reads_as_its_name_and_does_not_decide_a_verdict():
     from kaohe.engine.evaluation import level_verdict
     from kaohe.engine.wording import label
 
-    assert level_verdict(("pass", "not_yet_due", "needs_review"), (True, True, True)) == "needs_review"
+    assert level_verdict(("pass", "on_hold", "needs_review"), (True, True, True)) == "needs_review"
+    assert level_verdict(("pass", "not_yet_due"), (True, True)) == "pass"  # judged on what is due
     assert level_verdict(("needs_review", "fail"), (True, True)) == "fail"
     assert level_verdict(("fail", "pass"), (False, True)) == "pass"
-    assert label({}, "teacher", "not_yet_due", "zh") == "not_yet_due"
+    assert label({}, "teacher", "on_hold", "zh") == "on_hold"
+    assert label({}, "teacher", "not_yet_due", "zh") == "未到期"

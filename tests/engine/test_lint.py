@@ -126,3 +126,32 @@ def test_a_gap_no_template_shows_is_a_warning():
     text = text.replace('fail: {zh: "差 {gap}", en: "{gap} short"}', "fail: {zh: 差, en: short}")
     (diagnostic,) = lint_text(text, "s.yaml")
     assert (diagnostic.code, diagnostic.severity) == ("ruleset.unused_gap", "warning")
+
+
+
+
+WITH_DATE = VALID.replace("measures:\n", "  hours_due:\n    value: \"2023-08-30\"\n    type: date\n"
+                          "    title: {zh: 期限, en: Deadline}\n    cite: {source: S, clause: 二}\nmeasures:\n")
+DEADLINE = WITH_DATE.replace("title: {zh: 学时达标, en: Enough hours}",
+                             "title: {zh: 8月30日前学时达标, en: Enough hours by 30 August}")
+DUE = DEADLINE.replace("    require: hours >= hours_required\n", "    require: hours >= hours_required\n    due: hours_due\n")
+
+
+def test_a_rule_naming_a_deadline_without_a_due_date_is_flagged():
+    found = [d for d in lint_text(DEADLINE, "sample.yaml") if d.code == "ruleset.deadline_without_due"]
+    assert len(found) == 1 and "8月30日前" in found[0].message and found[0].location.path == "rules[0]"
+    assert "due:" in found[0].hint
+
+
+def test_a_rule_with_a_due_date_is_not_flagged():
+    assert lint_text(DUE, "sample.yaml") == []
+
+
+def test_a_deadline_written_as_applies_when_is_flagged():
+    text = WITH_DATE.replace("    require: hours >= hours_required\n",
+                             "    applies_when: as_of > hours_due\n    require: hours >= hours_required\n")
+    assert codes(text) == ["ruleset.deadline_without_due"]
+
+
+def test_due_must_name_a_date():
+    assert "ruleset.invalid_field" in codes(DUE.replace("due: hours_due", "due: hours_required"))

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from kaohe.cli import main
+from kaohe.engine import explain
 from kaohe.engine.inputs import dataset_from_data
 
 GD_HEADER = ["序号", "姓名", "身份证号", "所属教研组", "个人提升计划", "校本研修学时", "个人提升总结", "完成情况", "考核结果", "操作"]
@@ -49,7 +50,7 @@ def run_import(capsys, *argv, env_secret=None, monkeypatch=None):
 def test_guangdong_review_list(tmp_path, capsys, writer, suffix, guangdong):
     path = writer(tmp_path / f"list.{suffix}", [GD_HEADER] + GD_ROWS)
     code, records, err = run_import(capsys, str(path), "--importer", "guangdong-review-list", "--school-id", "GD-S1")
-    assert code == 0 and "2 records from 2 rows" in err
+    assert code == 0 and "3 records from 2 rows" in err  # two teachers and their school
     assert records[1]["hours"][0]["hours"] == 25 and records[1]["ability_points"] == ["GD:?1", "GD:?2", "GD:?3"]
     assert records[0]["artefacts"] == [] and records[0]["assessments"] == [{"kind": "过程性材料初审", "result": "待考核"}]
     dataset = dataset_from_data(records)  # the records are valid kaohe records
@@ -96,3 +97,53 @@ def test_wrong_export_says_which_columns_are_missing(tmp_path, capsys):
     code, _, err = run_import(capsys, str(write_csv(tmp_path / "x.csv", [["a", "b"], ["1", "2"]])),
                               "--importer", "yueyang-roster", "--lang", "en")
     assert code == 2 and "no header row with the columns 姓名, 县(市区), 工作单位" in err
+
+
+# ---- issue 15 point 7: facts an export does not carry are not failures -------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+EXAMPLE_IMPORTS = Path(__file__).resolve().parents[2] / "examples" / "imports"
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_the_review_list_sample_cannot_judge_the_point_assessment_it_does_not_carry(capsys, suffix, registry):
+    """A teacher the platform shows as 25/25, 3/3, 通过 is not told "应用能力点测评尚未合格"; the school is
+    not failed on a team, documents or evidence the list never had. What the list does carry still decides."""
+    import datetime as dt
+
+    code, records, err = run_import(capsys, str(EXAMPLE_IMPORTS / f"guangdong-review-list.{suffix}"),
+                                    "--importer", "guangdong-review-list", "--school-id", "ZJ-1")
+    assert code == 0 and "6 records from 5 rows" in err and "无法根据此数据判断" in err
+    as_of = dt.date(2022, 6, 30)
+    evaluation = registry.evaluator("guangdong", as_of).dataset(dataset_from_data(records), as_of)
+    school = evaluation.schools[0]
+    teachers = {t.record.name: t for t in school.members}
+    complete = teachers["陈思远"]
+    assert complete.verdict == "cannot_judge"
+    assert complete.status_of("gd.teacher.point-assessment") == "cannot_judge"
+    assert complete.outcome_of("gd.teacher.point-assessment").explanation["zh"] == \
+        "无法根据此数据判断: 数据来源未包含应用能力点测评考核结果。"
+    assert not complete.failed()
+    assert teachers["黄志强"].verdict == "fail"  # 18/25 hours: carried, so judged
+    assert teachers["吴佩珊"].status_of("gd.teacher.process-review-result") == "fail"  # the recorded 不通过
+    assert school.status_of("gd.school.qualified-share") == "cannot_judge"
+    assert school.status_of("gd.school.evidence-checklist") == "cannot_judge"
+    assert [rule.id for rule, _ in school.failed()] == ["gd.school.all-teachers-pass-review"]
+    summary = explain.evaluation_dict(evaluation)["summary"]
+    assert summary["teacher_verdicts"]["cannot_judge"] == 3 and summary["teacher_verdicts"]["fail"] == 2
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_the_roster_sample_carries_no_training_so_nothing_is_failed_on_it(capsys, suffix, registry):
+    import datetime as dt
+
+    code, records, err = run_import(capsys, str(EXAMPLE_IMPORTS / f"yueyang-roster.{suffix}"), "--importer", "yueyang-roster")
+    assert code == 0 and "1 行不是教师" in err  # the note under the table is not a teacher
+    as_of = dt.date(2021, 6, 30)
+    evaluation = registry.evaluator("hunan-yueyang", as_of).dataset(dataset_from_data(records), as_of)
+    teachers = [t for s in evaluation.schools for t in s.members]
+    assert len(teachers) == 4 and {t.verdict for t in teachers} == {"cannot_judge"}
+    assert not any(t.failed() for t in teachers) and not any(s.failed() for s in evaluation.schools)
+    assert all("身份证" not in json.dumps(r, ensure_ascii=False) and "430602198503151234" not in json.dumps(r)
+               for r in records)

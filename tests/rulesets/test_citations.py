@@ -30,6 +30,8 @@ def citations(registry):
                 yield ruleset_id, f"rule {rule['id']}", resolved.sources, rule.get("cite")
             for name, spec in resolved.parameters.items():
                 yield ruleset_id, f"parameter {name}", resolved.sources, spec.get("cite")
+            for level, spec in resolved.scope.items():
+                yield ruleset_id, f"scope {level}", resolved.sources, spec.get("cite")
 
 
 def test_every_rule_and_parameter_cites_a_seed_with_its_quote(registry):

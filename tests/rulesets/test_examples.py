@@ -20,7 +20,7 @@ AS_OF = {
     "national": day("2022-06-01"),
     "hunan-yueyang": day("2024-01-15"),
     "liaoning-wafangdian": day("2023-12-10"),
-    "jilin-baishan": day("2022-07-20"),
+    "jilin-baishan": day("2022-08-10"),
 }
 
 

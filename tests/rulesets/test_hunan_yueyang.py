@@ -10,7 +10,7 @@ from ruleset_cases import (Case, check_every_rule_passes_and_fails, dataset, day
                            member, principal_led_team, region, run, school, teacher)
 
 RULESET = "hunan-yueyang"
-AS_OF = day("2022-06-01")  # before the completion deadline
+AS_OF = day("2023-07-01")  # before the completion deadline, after the training the cases record
 AFTER_DEADLINE = day("2024-01-15")
 
 
@@ -37,8 +37,16 @@ def pilot(**fields):
 ANNEXES = [document("整校推进方案", "2021-05-28"), document("参培教师信息表", "2021-05-30")]
 
 
-def county(pilots: int, others: int = 0, summary_filed: str | None = "2021-05-29", level="county"):
-    schools = [school(id=f"p{i}", county_id="C1", is_pilot=True) for i in range(pilots)]
+PILOT_TRAINING = [entry("工作坊混合式研修", 60, "2021-09-10"), entry("校本研修", 10, "2021-10-15"),
+                  entry("校本应用考核", 10, "2021-12-20")]
+
+
+def county(pilots: int, others: int = 0, summary_filed: str | None = "2021-05-29", level="county", trained=None):
+    """`pilots` schools marked pilot, the first `trained` of them (all, by default) with 80 h recorded in 2021."""
+    trained = pilots if trained is None else trained
+    schools = [school(id=f"p{i}", county_id="C1", is_pilot=True,
+                      teachers=[teacher(id=f"p{i}t", school_id=f"p{i}", hours=PILOT_TRAINING)] if i < trained else [])
+               for i in range(pilots)]
     schools += [school(id=f"o{i}", county_id="C1") for i in range(others)]
     documents = [document("试点学校汇总表", summary_filed)] if summary_filed else []
     return lambda: dataset([region(level, "C1", documents=documents)], schools)
@@ -66,8 +74,9 @@ CASES = [
     Case("yy.teacher.completed-by-deadline", "fail", trained(assessment_date="2024-01-02"), AFTER_DEADLINE,
          "finished in January 2024"),
     Case("yy.teacher.completed-by-deadline", "fail", trained(workshop=40), AFTER_DEADLINE, "never finished"),
-    Case("yy.teacher.completed-by-deadline", "not_applicable", trained(workshop=40), day("2023-12-31"),
+    Case("yy.teacher.completed-by-deadline", "not_yet_due", trained(workshop=40), day("2023-12-31"),
          "deadline not passed yet"),
+    Case("yy.teacher.completed-by-deadline", "pass", trained(), day("2023-07-01"), "finished before the deadline"),
     # ---- 试点学校附件 ----
     Case("yy.school.pilot-documents", "pass", pilot(documents=ANNEXES), AS_OF, "both annexes by 30 May"),
     Case("yy.school.pilot-documents", "fail", pilot(documents=[document("整校推进方案", "2021-05-31"), ANNEXES[1]]),
@@ -100,11 +109,16 @@ CASES = [
     Case("yy.region.county-pilot-schools", "pass", county(2), AS_OF, "two pilot schools"),
     Case("yy.region.county-pilot-schools", "pass", county(3), AS_OF, "three pilot schools"),
     Case("yy.region.county-pilot-schools", "fail", county(1, others=3), AS_OF, "one pilot school"),
+    Case("yy.region.county-pilot-schools", "fail", county(2, trained=0), AS_OF, "two pilot flags, nobody trained"),
+    Case("yy.region.county-pilot-schools", "not_yet_due", county(2, trained=0), day("2021-11-01"),
+         "pilot deadline not passed yet"),
     Case("yy.region.county-pilot-schools", "not_applicable", county(0, level="city"), AS_OF, "a city"),
     Case("yy.region.pilot-summary-filed", "pass", county(2, summary_filed="2021-05-30"), AS_OF, "filed on 30 May"),
     Case("yy.region.pilot-summary-filed", "fail", county(2, summary_filed="2021-06-01"), AS_OF, "filed on 1 June"),
     Case("yy.region.pilot-summary-filed", "fail", county(2, summary_filed=None), AS_OF, "not filed"),
     Case("yy.region.pilot-summary-filed", "not_applicable", county(0, level="city"), AS_OF, "a city"),
+    Case("yy.region.pilot-summary-filed", "not_yet_due", county(2, summary_filed=None), day("2021-05-20"),
+         "filing deadline not passed yet"),
 ]
 
 

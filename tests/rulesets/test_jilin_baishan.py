@@ -10,7 +10,8 @@ from ruleset_cases import (Case, check_every_rule_passes_and_fails, dataset, day
                            school)
 
 RULESET = "jilin-baishan"
-AS_OF = day("2021-06-01")  # implementation phase
+AS_OF = day("2021-10-01")  # implementation phase, after the documents the cases file
+AFTER_PROJECT = day("2022-08-10")
 SUMMARY_PHASE = day("2022-07-20")
 FOCUS = ("市朝鲜族学校", "第八中学", "星泰外国语学校")
 
@@ -65,17 +66,19 @@ CASES = [
          "filed on the last day of the implementation phase"),
     Case("bs.school.implementation-plan", "fail", with_documents(document("实施计划", "2022-07-01")), SUMMARY_PHASE,
          "filed after the phase"),
-    Case("bs.school.implementation-plan", "fail", with_documents(), AS_OF, "no plan"),
+    Case("bs.school.implementation-plan", "fail", with_documents(), SUMMARY_PHASE, "no plan"),
+    Case("bs.school.implementation-plan", "not_yet_due", with_documents(), AS_OF, "no plan yet, phase not over"),
     # ---- 学期、年度、全面总结 ----
     Case("bs.school.semester-summaries", "pass", with_documents(*summaries()), SUMMARY_PHASE, "four"),
     Case("bs.school.semester-summaries", "fail", with_documents(*summaries(semesters=3)), SUMMARY_PHASE, "three"),
-    Case("bs.school.semester-summaries", "not_applicable", with_documents(), AS_OF, "summary phase not started"),
+    Case("bs.school.semester-summaries", "not_yet_due", with_documents(), AS_OF, "implementation phase not over"),
     Case("bs.school.annual-summaries", "pass", with_documents(*summaries()), SUMMARY_PHASE, "two"),
     Case("bs.school.annual-summaries", "fail", with_documents(*summaries(years=1)), SUMMARY_PHASE, "one"),
-    Case("bs.school.annual-summaries", "not_applicable", with_documents(), AS_OF, "summary phase not started"),
+    Case("bs.school.annual-summaries", "not_yet_due", with_documents(), AS_OF, "implementation phase not over"),
     Case("bs.school.final-summary", "pass", with_documents(*summaries()), SUMMARY_PHASE, "filed"),
-    Case("bs.school.final-summary", "fail", with_documents(*summaries(final=False)), SUMMARY_PHASE, "missing"),
-    Case("bs.school.final-summary", "not_applicable", with_documents(), AS_OF, "summary phase not started"),
+    Case("bs.school.final-summary", "fail", with_documents(*summaries(final=False)), AFTER_PROJECT, "missing"),
+    Case("bs.school.final-summary", "not_yet_due", with_documents(*summaries(final=False)), SUMMARY_PHASE,
+         "summary phase not over"),
     # ---- 市 ----
     Case("bs.region.focus-schools", "pass", city(), AS_OF, "all three focus schools"),
     Case("bs.region.focus-schools", "pass", city(FOCUS + ("市直实验小学",)), AS_OF, "focus schools and one more"),
@@ -103,11 +106,12 @@ def test_no_teacher_rules(registry):
     assert registry.get(RULESET, AS_OF).rules["teacher"] == []
 
 
-def test_in_force_for_the_project_period_only(registry):
+def test_in_force_from_the_notice_and_after_the_project_ends(registry):
+    """No end date: the final summary is due on the project's last day, so lateness shows only after it."""
     assert registry.get(RULESET, day("2020-10-08")).id == RULESET
-    assert registry.get(RULESET, day("2022-07-31")).id == RULESET
+    assert registry.get(RULESET, day("2022-08-01")).id == RULESET
     with pytest.raises(NoRevisionInForce):
-        registry.get(RULESET, day("2022-08-01"))
+        registry.get(RULESET, day("2020-10-07"))
 
 
 def test_tasks_wording(registry):

@@ -114,7 +114,7 @@ CASES = [
     Case("wfd.school.summary-reported", "pass", s(summary_on="2023-11-30"), AFTER_SUMMARY, "reported on 30 November"),
     Case("wfd.school.summary-reported", "fail", s(summary_on="2023-12-01"), AFTER_SUMMARY, "reported on 1 December"),
     Case("wfd.school.summary-reported", "fail", s(), AFTER_SUMMARY, "not reported"),
-    Case("wfd.school.summary-reported", "not_applicable", s(), AS_OF, "deadline not passed yet"),
+    Case("wfd.school.summary-reported", "not_yet_due", s(), AS_OF, "deadline not passed yet"),
 ]
 
 
