@@ -204,11 +204,15 @@ def unrecognised(c, name, level, body, path, types):
                     found.append(word)
         return tuple(dict.fromkeys(found))
 
+    listed = {f: sorted(w) for f, w in known.items() if w}  # the same for every record: sorted once, shared
+
     def detail(record, member_results=None, found=None):
+        if not found:  # most records use only known words
+            return {"entries": [], "known": listed}
         entries = [{"entry": i, "field": f, "value": getattr(item, f)}
                    for i, item in enumerate(get_items(record)) if pred is None or pred(item) for f, words in known.items()
                    if words and getattr(item, f) is not None and getattr(item, f) not in words]
-        return {"entries": entries, "known": {f: sorted(w) for f, w in known.items() if w}}
+        return {"entries": entries, "known": listed}
     return Measure(name, level, ex.LIST, {}, {}, "", value, detail)
 
 

@@ -79,14 +79,21 @@ def test_absurd_simulation_values_are_a_4xx_naming_the_parameter(client, value):
 @pytest.fixture()
 def broken_teacher(monkeypatch):
     """Evaluating the teacher with id BROKEN fails inside the engine (as 1e300 hours once did in durable_rules)."""
-    original = Evaluator.teacher
+    original, original_many = Evaluator.teacher, Evaluator.teachers
 
     def teacher_or_fail(self, record, as_of, school=None):
         if record.id == "BROKEN":
             raise RuntimeError("error 202 from the rule engine")
         return original(self, record, as_of, school)
 
+    def teachers_or_fail(self, records, as_of, school=None):  # a school's teachers are judged together
+        records = list(records)
+        if any(record.id == "BROKEN" for record in records):
+            raise RuntimeError("error 202 from the rule engine")
+        return original_many(self, records, as_of, school)
+
     monkeypatch.setattr(Evaluator, "teacher", teacher_or_fail)
+    monkeypatch.setattr(Evaluator, "teachers", teachers_or_fail)
     return "BROKEN"
 
 
