@@ -22,6 +22,12 @@ from . import auth, pages
 
 STATIC = Path(__file__).parent / "static"
 DOCS_STATIC = "/console/static/docs"
+# The documentation pages may only reach this server. Their HTML has inline start-up scripts, and
+# ReDoc draws a "by Redocly" logo from cdn.redoc.ly that no option turns off: the browser blocks it
+# here, before any request leaves the machine (the logo hides itself when it fails to load).
+DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+               "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+               "frame-ancestors 'none'; base-uri 'none'")
 
 
 def _docs_assets() -> Path:
@@ -51,14 +57,19 @@ def install(app: FastAPI, *, docs: bool = True) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — Swagger UI",
+        return _confined(get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — Swagger UI",
                                    swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
                                    swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
                                    swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
-                                   swagger_ui_parameters={"validatorUrl": None})
+                                   swagger_ui_parameters={"validatorUrl": None}))
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — ReDoc",
+        return _confined(get_redoc_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — ReDoc",
                               redoc_js_url=f"{DOCS_STATIC}/redoc.standalone.js",
-                              redoc_favicon_url=f"{DOCS_STATIC}/favicon.png", with_google_fonts=False)
+                              redoc_favicon_url=f"{DOCS_STATIC}/favicon.png", with_google_fonts=False))
+
+
+def _confined(response: HTMLResponse) -> HTMLResponse:
+    response.headers["Content-Security-Policy"] = DOCS_POLICY
+    return response

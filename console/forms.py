@@ -51,8 +51,12 @@ class Field:
         return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", self.name)
 
 
-def _label(key: str) -> dict:
-    return {"zh": FIELD_ZH.get(key, key), "en": key.replace("_", " ")}
+FIELD_ZH_IN_ROW = {"hours": "学时", "name": "名称", "kind": "类型"}
+
+
+def _label(key: str, in_row: bool = False) -> dict:
+    zh = FIELD_ZH_IN_ROW.get(key) if in_row else None
+    return {"zh": zh or FIELD_ZH.get(key, key), "en": key.replace("_", " ")}
 
 
 def _unwrap(schema: dict) -> dict:
@@ -86,17 +90,17 @@ def _kind(schema: dict, definitions: dict) -> tuple[str, dict | None]:
     return "text", None
 
 
-def _fields(model: dict, prefix: str, definitions: dict, skipped: set[str]) -> list[Field]:
+def _fields(model: dict, prefix: str, definitions: dict, skipped: set[str], in_row: bool = False) -> list[Field]:
     out = []
     required = set(model.get("required") or [])
     for key, prop in (model.get("properties") or {}).items():
         if key in skipped:
             continue
         kind, row_model = _kind(prop, definitions)
-        f = Field(f"{prefix}.{key}", key, _label(key), kind, key in required,
+        f = Field(f"{prefix}.{key}", key, _label(key, in_row), kind, key in required,
                   _unwrap(prop).get("description"), default=prop.get("default"))
         if row_model is not None:
-            f.columns = _fields(row_model, f"{prefix}.{key}.@", definitions, set())
+            f.columns = _fields(row_model, f"{prefix}.{key}.@", definitions, set(), in_row=True)
         out.append(f)
     return out
 

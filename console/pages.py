@@ -36,14 +36,20 @@ from . import auth, forms, views
 from .words import LEVEL_WORDS, WORDS, words
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TEMPLATES.env.globals.update(row_ids=forms.row_ids)
+TEMPLATES.env.globals.update(row_ids=forms.row_ids, row_fields=forms.row_fields)
 LANG_COOKIE = "kaohe_lang"
 MAX_UPLOAD_FILES = 4
 MAX_FORM_FIELDS = 5000
 
 
+# The console's pages load nothing but this server's own files: no inline script, no other host.
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
 class TimedRoute(APIRoute):
-    """A route whose response says how long this process took to make it (Server-Timing)."""
+    """A route whose response says how long this process took to make it (Server-Timing), and
+    that may load nothing from another host (Content-Security-Policy)."""
 
     def get_route_handler(self) -> Callable:
         handler = super().get_route_handler()
@@ -52,6 +58,7 @@ class TimedRoute(APIRoute):
             started = time.perf_counter()
             response = await handler(request)
             response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+            response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
             return response
 
         return timed
