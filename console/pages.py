@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import json
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -31,6 +32,7 @@ from kaohe.engine import diff as ruleset_diff
 from kaohe.engine import explain, questions
 from kaohe.engine.errors import KaoheError, RecordError
 from kaohe.engine.inputs import dataset_from_data, read_dataset, teacher_from_data
+from kaohe.engine.records import mask_id_card
 
 from . import auth, forms, views
 from .words import LEVEL_WORDS, WORDS, words
@@ -221,6 +223,14 @@ async def ruleset_page(request: Request, rid: str, revision: str | None = None) 
 
 # ---- try a record ------------------------------------------------------------------------------
 
+_ID_CARD_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+
+
+def unechoed(text: str) -> str:
+    """Text sent back into a form, with any ID-card number masked: never echoed whole."""
+    return _ID_CARD_IN_TEXT.sub(lambda m: mask_id_card(m.group(0)), text)
+
+
 def _try_context(request: Request, lang: str, **extra) -> dict:
     importers = loaded(request).importers
     context = dict(rulesets=ruleset_choices(request, lang), fields={lvl: forms.record_fields(lvl) for lvl in ("teacher", "school")},
@@ -261,9 +271,9 @@ async def try_record(request: Request) -> Response:
     mode = str(form.get("mode") or "form")
     level = "school" if form.get("level") == "school" else "teacher"
     as_of, bad_day = parse_day(str(form.get("as_of") or ""), today(request))
-    values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    values = {k: unechoed(v) for k, v in form.multi_items() if isinstance(v, str)}
     context = _try_context(request, lang, chosen=chosen, as_of=as_of.isoformat(), mode=mode, level=level,
-                           values=values, pasted=str(form.get("json") or ""))
+                           values=values, pasted=unechoed(str(form.get("json") or "")))
     try:
         if bad_day is not None:
             raise KaoheError(f"as_of: '{bad_day}' is not a date (YYYY-MM-DD)", code="request.invalid")

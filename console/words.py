@@ -54,7 +54,7 @@ WORDS: dict[str, dict[str, str]] = {
         "not_found": "没有找到。", "page_not_found": "没有此页面。", "back": "返回",
         "doc": "政策文档", "markdown": "Markdown 版本", "try_this": "用此规则集试算",
         "example": "示例", "no_result": "尚无结果。", "result": "结果",
-        "font_note": "", "simulate_error": "模拟失败",
+        "simulate_error": "模拟失败", "all_met": "全部要求均已满足。",
     },
     "en": {
         "app": "kaohe console", "skip": "Skip to content", "nav": "Main navigation",
@@ -107,7 +107,7 @@ WORDS: dict[str, dict[str, str]] = {
         "not_found": "Not found.", "page_not_found": "No such page.", "back": "Back",
         "doc": "Policy document", "markdown": "as Markdown", "try_this": "Try a record with this ruleset",
         "example": "Example", "no_result": "No result yet.", "result": "Result",
-        "font_note": "", "simulate_error": "The simulation failed",
+        "simulate_error": "The simulation failed", "all_met": "Every requirement is met.",
     },
 }
 
