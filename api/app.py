@@ -13,7 +13,8 @@ from kaohe import __version__
 from kaohe.console import install as install_console
 from kaohe.plugins.manager import Loaded, build_registry
 
-from . import problems, routes_evaluations, routes_operations, routes_questions, routes_rulesets, routes_simulations
+from . import problems
+from .routes import evaluations, operations, questions, rulesets, simulations
 from .fastpath import TeacherFastPath
 from .compile_worker import CompileWorker
 from .metrics import ApiMetrics, MetricsMiddleware
@@ -88,12 +89,12 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
         app.add_middleware(TeacherFastPath, fastapi_app=app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # added last: outermost
     # one router per resource
-    app.include_router(routes_evaluations.router)
-    app.include_router(routes_simulations.router)
-    app.include_router(routes_rulesets.router)
-    app.include_router(routes_questions.router)
-    app.include_router(routes_operations.router)
-    app.include_router(routes_operations.problems_router)
+    app.include_router(evaluations.router)
+    app.include_router(simulations.router)
+    app.include_router(rulesets.router)
+    app.include_router(questions.router)
+    app.include_router(operations.router)
+    app.include_router(operations.problems_router)
     install_console(app, docs=settings.docs)  # /console, `/` → /console/, /docs and /redoc from local files
 
     def openapi() -> dict:

@@ -20,6 +20,8 @@ import secrets
 import sys
 from pathlib import Path
 
+from kaohe.engine.errors import ConfigError
+
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 KEY_PREFIX = "kh_"
 
@@ -41,7 +43,6 @@ def new_key() -> str:
 
 
 def load_key_file(path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from .settings import ConfigError
 
     path = Path(path)
     try:

@@ -28,6 +28,8 @@ from kaohe.engine.errors import InputFormatError, KaoheError, NoRevisionInForce,
 
 from kaohe.engine.jsonio import dumps
 
+from .language import request_language
+
 log = logging.getLogger("kaohe.api")
 PROBLEM_JSON = "application/problem+json"
 
@@ -174,8 +176,6 @@ def problem_response(request: Request | None, code: str, detail: str, *, status:
     lang = "zh"
     decision_id = None
     if request is not None:
-        from .deps import request_language
-
         lang = request_language(request)
         decision_id = getattr(request.state, "decision_id", None)
         metrics = getattr(request.app.state, "metrics", None)

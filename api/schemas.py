@@ -421,7 +421,7 @@ class RecordChangeInfo(_Open):
 
 
 class Impact(_Open):
-    """`kaohe.engine.simulate.Impact.to_dict()`: what `kaohe simulate --json` prints."""
+    """`kaohe.tools.simulate.Impact.to_dict()`: what `kaohe simulate --json` prints."""
 
     baseline: ImpactRevision
     changed: ImpactRevision
@@ -449,7 +449,7 @@ class SimulationResponse(_Open):
 
 
 class OpenQuestion(_Open):
-    """One entry of `kaohe.engine.questions.QuestionRegister.to_dict()`."""
+    """One entry of `kaohe.tools.questions.QuestionRegister.to_dict()`."""
 
     ruleset: str
     version: str

@@ -14,17 +14,11 @@ from typing import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kaohe.engine.errors import KaoheError
+from kaohe.engine.errors import ConfigError
 
 from .keys import load_key_file, parse_hash
 
 MIB = 1024 * 1024
-
-
-class ConfigError(KaoheError):
-    """The API cannot start with this configuration."""
-
-    code = "api.config"
 
 
 class Settings(BaseModel):

@@ -4,7 +4,7 @@ Runs in the compiling child process (compile_worker.py), never in the server: th
 revision is compiled, and compiling registers rules with durable_rules for the life of the
 process. No HTTP here; problems are raised as `Problem`, which crosses back to the server.
 
-The change is handed to `kaohe.engine.simulate.run`, the function the CLI calls, so the API and
+The change is handed to `kaohe.tools.simulate.run`, the function the CLI calls, so the API and
 `kaohe simulate` cannot differ: each `set` value is first checked against the parameter's type
 (JSON has types, so 20 is a number and "20" is not), then written as the `name=value` text that
 `run` reads back to the same value; `changed_ruleset` is checked as `kaohe lint` checks it, then
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from kaohe.engine import simulate
-from kaohe.engine.diff import resolve_path
+from kaohe.tools import simulate
+from kaohe.tools.diff import resolve_path
 from kaohe.engine.errors import KaoheError, RulesetError
 from kaohe.engine.expressions import suggest
 from kaohe.engine.language import Resolved

@@ -73,7 +73,7 @@ def run_reference(data: str) -> dict:
 
 
 def run_kaohe(data: str, output: str, workers: int) -> dict:
-    from kaohe.engine.batch import run_batch
+    from kaohe.batch import run_batch
 
     from kaohe.plugins.manager import RegistryLoader
 

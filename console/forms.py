@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
 
-from kaohe.engine.records import json_schema
+from kaohe.engine import json_schema
 
 # the school form leaves out its teachers: a teacher has a form of its own, and a whole school
 # with teachers is pasted as JSON or uploaded

@@ -28,11 +28,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from kaohe.api.deps import get_today, negotiate_language
 from kaohe.api.problems import Problem, problem_type
-from kaohe.engine import diff as ruleset_diff
-from kaohe.engine import explain, questions
-from kaohe.engine.errors import KaoheError, RecordError
-from kaohe.engine.inputs import dataset_from_data, read_dataset, teacher_from_data
-from kaohe.engine.records import mask_id_card
+from kaohe.engine import InputFormatError, KaoheError, RecordError, explain, mask_id_card, read_dataset
+from kaohe.engine.inputs import dataset_from_data, teacher_from_data  # not on the engine's surface (yet)
+from kaohe.plugins.tabular import read_table
+from kaohe.tools import diff as ruleset_diff
+from kaohe.tools import questions, reports, simulate
 
 from . import auth, forms, views
 from .words import LEVEL_WORDS, WORDS, words
@@ -337,9 +337,6 @@ def _evaluate_json(evaluator, text: str, as_of: dt.date, lang: str) -> dict:
 
 
 async def _evaluate_upload(request: Request, form: FormData, evaluator, as_of: dt.date, lang: str) -> dict:
-    from kaohe.engine.errors import InputFormatError
-    from kaohe.engine.tabular import read_table
-
     importers = loaded(request).importers
     name = str(form.get("importer") or "")
     importer = importers.get(name)
@@ -424,10 +421,8 @@ async def whatif(request: Request) -> Response:
             raise KaoheError(words(lang)["nothing_changed"], code="simulate.nothing_changed")
         typed = {}
         for name, value in changed.items():
-            from kaohe.engine import simulate as sim
-
             try:
-                typed[name] = sim.parse_value(baseline.resolved, name, value)
+                typed[name] = simulate.parse_value(baseline.resolved, name, value)
             except KaoheError as exc:
                 raise KaoheError(f"{name}: {exc.message}", code=exc.code, hint=exc.hint) from None
             if isinstance(typed[name], dt.date):
@@ -462,8 +457,6 @@ def _impact_view(answer: dict, lang: str) -> dict:
 def _chart(evaluator, dataset, as_of: dt.date, lang: str) -> str:
     """The qualified-share chart of the revision in force, as a data: URL of its PNG (no state kept
     on the server, so any worker process can answer)."""
-    from kaohe.engine import reports
-
     evaluation = evaluator.dataset(dataset, as_of)
     with tempfile.TemporaryDirectory(prefix="kaohe-chart-") as folder:
         path = Path(folder) / "share.png"

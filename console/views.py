@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from kaohe.engine import policydoc, questions
-from kaohe.engine.compiler import CompiledRuleset, Rule
-from kaohe.engine.expressions import format_value
+from kaohe.engine import CompiledRuleset, Rule, format_value
+from kaohe.tools import policydoc, questions
 
 LEVELS = ("teacher", "school", "region")
 

@@ -105,5 +105,11 @@ class NoRevisionInForce(KaoheError):
     code = "ruleset.not_in_force"
 
 
+class ConfigError(KaoheError):
+    """kaohe cannot start with this configuration (settings, keys file, options)."""
+
+    code = "api.config"
+
+
 class InputFormatError(KaoheError):
     code = "input.unreadable"

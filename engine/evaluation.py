@@ -159,3 +159,5 @@ class Evaluator:
 def schools_in(region: Region, schools: Iterable[SchoolResult]) -> Iterable[SchoolResult]:
     attribute = {"county": "county_id", "city": "city_id", "province": "province_id"}[region.level]
     return (s for s in schools if getattr(s.record, attribute) == region.id)
+
+Result = _Result  # the public name (kaohe.engine.Result): what every level's result shares

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from kaohe.engine import explain
-from kaohe.engine.errors import KaoheError, RecordError, RulesetError
+from kaohe.engine import KaoheError, RecordError, RulesetError
 
 
 def _date(value: str) -> dt.date:
@@ -57,12 +57,14 @@ def _plugin_options(args) -> tuple[tuple, tuple]:
 
 def cmd_batch(args) -> int:
     """Any size of input, memory bounded by the largest school, N worker processes or a Dask cluster."""
+    from kaohe.plugins.manager import RegistryLoader
+
     paths, modules = _plugin_options(args)
     common = dict(as_of=args.as_of, lang=explain.language(args.lang), detail=args.detail, errors_path=args.errors,
-                  summary_path=args.summary, ruleset_paths=paths, plugin_modules=modules)
+                  summary_path=args.summary, load_registry=RegistryLoader(paths, modules))
     if args.dask:
         try:
-            from kaohe.distributed import run_dask
+            from kaohe.batch.distributed import run_dask
         except ImportError:
             raise KaoheError("running on Dask needs its packages: pip install 'kaohe[dask]'", code="cli.missing_extra") from None
         if not args.output:
@@ -70,14 +72,10 @@ def cmd_batch(args) -> int:
         summary = run_dask(args.ruleset, args.file, args.output, scheduler=None if args.dask == "local" else args.dask,
                            n_workers=args.workers, **common)
     else:
-        from kaohe.engine.batch import run_batch
+        from kaohe.batch import run_batch
 
-        from kaohe.plugins.manager import RegistryLoader
-
-        del common["ruleset_paths"], common["plugin_modules"]
         summary = run_batch(args.ruleset, args.file, args.output or "-", workers=args.workers, grouping=args.group,
-                            input_format=args.input_format, progress=args.progress,
-                            load_registry=RegistryLoader(paths, modules), **common)
+                            input_format=args.input_format, progress=args.progress, **common)
     for warning in summary.warnings:
         print(f"kaohe: warning: {warning}", file=sys.stderr)
     print(f"kaohe: {summary.teachers} teachers in {summary.schools} schools "
@@ -87,7 +85,7 @@ def cmd_batch(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from kaohe.engine.inputs import read_dataset
+    from kaohe.engine import read_dataset
 
     if _batch_mode(args):
         return cmd_batch(args)
@@ -98,7 +96,7 @@ def cmd_evaluate(args) -> int:
     evaluation = evaluator.dataset(dataset, as_of)
     lang = explain.language(args.lang)
     if args.format in ("xlsx", "csv"):
-        from kaohe.engine import reports
+        from kaohe.tools import reports
 
         if args.format == "xlsx" and not args.output:
             raise KaoheError("--format xlsx writes a workbook: give -o PATH.xlsx", code="cli.missing_output")
@@ -115,7 +113,7 @@ def cmd_evaluate(args) -> int:
     if args.chart:
         import warnings
 
-        from kaohe.engine import reports
+        from kaohe.tools import reports
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -143,8 +141,8 @@ def _emit(args, result, text_fn) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from kaohe.engine import simulate
-    from kaohe.engine.inputs import read_dataset
+    from kaohe.tools import simulate
+    from kaohe.engine import read_dataset
 
     if not args.set and not args.changed:
         raise KaoheError("nothing to simulate: give --set NAME=VALUE and/or --with CHANGED.yaml", code="simulate.nothing_changed")
@@ -155,7 +153,7 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from kaohe.engine import diff
+    from kaohe.tools import diff
 
     loaded = _load(args)
     changes = diff.diff(diff.load_revision(args.a, loaded.registry, args.as_of),
@@ -165,7 +163,7 @@ def cmd_diff(args) -> int:
 
 
 def cmd_questions(args) -> int:
-    from kaohe.engine import questions
+    from kaohe.tools import questions
 
     loaded = _load(args)
     found = questions.register(loaded.registry, args.ruleset)
@@ -173,8 +171,8 @@ def cmd_questions(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from kaohe.engine.errors import InputFormatError
-    from kaohe.engine.tabular import read_table
+    from kaohe.engine import InputFormatError
+    from kaohe.plugins.tabular import read_table
 
     loaded = _load(args)
     importer = loaded.importers.get(args.importer)
@@ -202,7 +200,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_lint(args) -> int:
-    from kaohe.engine.lint import lint_paths
+    from kaohe.engine import lint_paths
 
     loaded = _load(args, quiet_problems=True)
     known = {}
@@ -240,7 +238,7 @@ def cmd_rulesets(args) -> int:
 
 
 def cmd_doc(args) -> int:
-    from kaohe.engine.policydoc import render_markdown
+    from kaohe.tools.policydoc import render_markdown
 
     loaded = _load(args)
     compiled = loaded.registry.get(args.ruleset, args.as_of)
@@ -260,7 +258,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    from kaohe.engine.records import json_schema
+    from kaohe.engine import json_schema
 
     print(json.dumps(json_schema(), ensure_ascii=False, indent=2))
     return 0

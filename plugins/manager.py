@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pluggy
 
-from kaohe.engine.errors import KaoheError
-from kaohe.engine.extensions import Primitive, read_catalogue
-from kaohe.engine.registry import Registry
+from kaohe.engine import KaoheError, Primitive, Registry, read_catalogue
 
 from . import hookspecs
+
+TRACE_VARIABLE = "KAOHE_TRACE_PLUGINS"
 
 # kaohe's own jurisdictions: plugins of the same form as a third party's, also listed as entry points
 DEFAULT_PLUGINS = (
@@ -67,30 +68,60 @@ def plugin_manager(entry_points: bool = True, extra_modules: tuple[str, ...] = (
                    defaults: tuple[str, ...] = DEFAULT_PLUGINS):
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
+    if os.environ.get(TRACE_VARIABLE):
+        # like DATASETTE_TRACE_PLUGINS: every hook call, its arguments and results, on stderr
+        manager.trace.root.setwriter(sys.stderr.write)
+        manager.enable_tracing()
     problems: list[PluginProblem] = []
     origins: dict[str, str] = {}
-    for name in tuple(defaults) + tuple(extra_modules):
-        try:
-            manager.register(_import(name), name=name)
-            origins[name] = "built-in" if name in defaults else "enabled by path or module"
-        except Exception as exc:  # third-party code: any failure is reported, not fatal
-            problems.append(PluginProblem(name, f"{type(exc).__name__}: {exc}"))
+    candidates = [(name, lambda name=name: _import(name), "built-in" if name in defaults else "enabled by path or module")
+                  for name in tuple(defaults) + tuple(extra_modules)]
     if entry_points:
         from importlib.metadata import entry_points as eps
 
-        for ep in eps(group=hookspecs.PROJECT):
-            if ep.value in defaults or manager.get_plugin(ep.value) is not None:
-                continue  # kaohe's own, already registered
-            try:
-                manager.register(ep.load(), name=ep.value)
-                origins[ep.value] = f"entry point '{ep.name}' of {ep.dist.name if ep.dist else '?'}"
-            except Exception as exc:
-                problems.append(PluginProblem(ep.value, f"{type(exc).__name__}: {exc}"))
+        candidates += [(ep.value, ep.load, f"entry point '{ep.name}' of {ep.dist.name if ep.dist else '?'}")
+                       for ep in eps(group=hookspecs.PROJECT) if ep.value not in defaults]  # kaohe's own: listed already
+    plugins = []
+    for name, load, origin in candidates:
+        if name in origins:
+            continue
+        try:
+            plugins.append((name, load()))
+            origins[name] = origin
+        except Exception as exc:  # third-party code: any failure is reported, not fatal
+            problems.append(PluginProblem(name, f"{type(exc).__name__}: {exc}"))
+    # pluggy calls the last registered first: registering in reverse makes kaohe's own jurisdictions
+    # contribute first, so a third party's duplicate of a built-in ruleset is the one refused
+    for name, module in reversed(plugins):
+        try:
+            manager.register(module, name=name)
+        except ValueError as exc:  # the same module under a second name
+            problems.append(PluginProblem(name, str(exc)))
     try:
         manager.check_pending()  # a misspelt hook implementation fails here, not silently never
     except pluggy.PluginValidationError as exc:
         problems.append(PluginProblem(getattr(exc, "plugin_name", "?"), str(exc)))
     return manager, problems, origins
+
+
+def _call_each_plugin(manager: pluggy.PluginManager, hook_name: str, make_register, problems: list) -> None:
+    """Call a collecting hook through pluggy, once per implementing plugin, in pluggy's own order
+    (tryfirst, then the last registered first, then trylast), with every wrapper around each call.
+
+    One call per plugin, rather than one for all, is what lets a plugin that raises be reported by
+    name while the others still contribute, and lets each registration name the plugin it came
+    from. Functions that merely share a hook's name without ``@hookimpl`` are never called."""
+    implementations = getattr(manager.hook, hook_name).get_hookimpls()
+    plain = [impl for impl in reversed(implementations) if not (impl.hookwrapper or impl.wrapper)]
+    for impl in plain:
+        others = [other.plugin for other in plain if other.plugin is not impl.plugin]
+        caller = manager.subset_hook_caller(hook_name, remove_plugins=others)
+        try:
+            caller(register=make_register(impl.plugin_name))
+        except KaoheError as exc:
+            problems.append(PluginProblem(impl.plugin_name, str(exc)))
+        except Exception as exc:  # third-party code: reported, never fatal to the others
+            problems.append(PluginProblem(impl.plugin_name, f"{type(exc).__name__} in {hook_name}: {exc}"))
 
 
 def _read_source(source) -> tuple[str, str]:
@@ -122,16 +153,7 @@ def build_registry(ruleset_paths: tuple[str | Path, ...] = (), entry_points: boo
     importers: dict = {}
 
     def call(hook_name: str, make_register):
-        for plugin_name, plugin in manager.list_name_plugin():
-            impl = getattr(plugin, hook_name, None)
-            if impl is None:
-                continue
-            try:
-                impl(register=make_register(plugin_name))
-            except KaoheError as exc:
-                problems.append(PluginProblem(plugin_name, str(exc)))
-            except Exception as exc:
-                problems.append(PluginProblem(plugin_name, f"{type(exc).__name__} in {hook_name}: {exc}"))
+        _call_each_plugin(manager, hook_name, make_register, problems)
 
     def catalogue_register(plugin_name):
         def register(source):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from kaohe.engine.tabular import ImportResult, pseudonym
+from kaohe.plugins.tabular import ImportResult, pseudonym
 
 _FRACTION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(\d+)\s*$")
 

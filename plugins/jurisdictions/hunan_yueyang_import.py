@@ -7,7 +7,7 @@ feeds a pseudonymous key), the phone number is not imported, and the import says
 
 from __future__ import annotations
 
-from kaohe.engine.tabular import ImportResult, pseudonym
+from kaohe.plugins.tabular import ImportResult, pseudonym
 
 STAGES = {"学前", "幼儿园", "小学", "初中", "高中", "中职"}
 

@@ -20,15 +20,14 @@ DATASET = ROOT / "examples" / "guangdong" / "dataset.json"
 
 
 @pytest.fixture(scope="session")
-def api_loaded():
-    from kaohe.plugins.manager import build_registry
-
-    return build_registry()
+def api_loaded(loaded):
+    """The session's registry (tests/conftest.py), as the API serves it."""
+    return loaded
 
 
 @pytest.fixture(scope="session")
-def api_registry(api_loaded):
-    return api_loaded.registry
+def api_registry(registry):
+    return registry
 
 
 @pytest.fixture(scope="session")

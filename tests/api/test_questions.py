@@ -8,7 +8,7 @@ import pytest
 
 from kaohe.engine.jsonio import dumps
 from kaohe.api.schemas import OpenQuestions
-from kaohe.engine import questions
+from kaohe.tools import questions
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ from kaohe.api.examples import EXAMPLE_SCHOOL
 from kaohe.engine.jsonio import dumps
 from kaohe.api.problems import TYPES, Problem
 from kaohe.api.schemas import ProblemDetails, SimulationResponse
-from kaohe.engine import durable_backend, simulate
+from kaohe.engine import durable_backend
+from kaohe.tools import simulate
 from kaohe.engine.records import Dataset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ def assert_problem(response, status: int, code: str) -> dict:
 
 def teacher(tid: str, school_id: str, hours: float) -> dict:
     """Research homework (5 h each), then one offline activity for the rest (under its 10 h cap),
-    as tests/policy builds them."""
+    as tests/tools builds them."""
     whole = int(hours // 5)
     entries = [{"category": "校本研修", "kind": "研修作业", "hours": 5, "date": f"2022-05-{i + 1:02d}"} for i in range(whole)]
     rest = round(hours - 5 * whole, 2)

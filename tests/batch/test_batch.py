@@ -9,9 +9,11 @@ import json
 import batch_data
 import pytest
 
-from kaohe.engine import batch, batch_worker, explain
-from kaohe.engine.batch import run_batch
-from kaohe.engine.batch_io import to_parquet
+from kaohe.batch import grouping
+from kaohe.batch import worker as batch_worker
+from kaohe.engine import explain
+from kaohe.batch import run_batch
+from kaohe.batch.formats import to_parquet
 from kaohe.engine.errors import InputFormatError, KaoheError
 from kaohe.engine.inputs import read_dataset
 from kaohe.engine.records import School
@@ -47,7 +49,7 @@ def run(inputs, out, **options):
 
 
 def test_two_workers_write_the_same_bytes_in_input_order(school_file, expected, data, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK_BYTES", 20_000)  # a chunk per school: the workers interleave
+    monkeypatch.setattr(grouping, "CHUNK_BYTES", 20_000)  # a chunk per school: the workers interleave
     out = tmp_path / "w2.jsonl"
     summary = run(school_file, out, workers=2)
     assert summary.workers == 2
@@ -281,7 +283,7 @@ def test_an_output_folder_that_does_not_exist_is_named_before_reading(school_fil
 
 
 def test_two_workers_can_write_to_stdout(school_file, expected, capfdbinary, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK_BYTES", 20_000)
+    monkeypatch.setattr(grouping, "CHUNK_BYTES", 20_000)
     summary = run(school_file, "-", workers=2)
     assert summary.grouping == "sorted"  # decided by a pass over the keys: stdout cannot be taken back
     assert capfdbinary.readouterr().out == expected

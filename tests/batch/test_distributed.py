@@ -11,10 +11,10 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from kaohe.distributed import concatenate, run_dask  # noqa: E402
-from kaohe.engine import batch_worker  # noqa: E402
-from kaohe.engine.batch import run_batch  # noqa: E402
-from kaohe.engine.batch_io import to_parquet  # noqa: E402
+from kaohe.batch.distributed import concatenate, run_dask  # noqa: E402
+from kaohe.batch import worker as batch_worker  # noqa: E402
+from kaohe.batch import run_batch  # noqa: E402
+from kaohe.batch.formats import to_parquet  # noqa: E402
 from kaohe.plugins.manager import RegistryLoader  # noqa: E402
 
 AS_OF = dt.date(2022, 12, 31)
@@ -39,6 +39,7 @@ def test_two_dask_workers_write_what_a_local_run_writes(tmp_path):
     try:
         with distributed.Client(cluster) as client:
             remote = run_dask("guangdong", tmp_path / "parts", tmp_path / "out", scheduler=client, as_of=AS_OF,
+                              load_registry=RegistryLoader(),
                               errors_path=tmp_path / "dask.err", summary_path=tmp_path / "dask.json")
             # the rulesets were loaded on each worker process by the plugin, not by the client
             loaded = client.run(lambda: len(batch_worker._STATES))

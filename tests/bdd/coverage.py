@@ -289,7 +289,7 @@ class RuleCoverage:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session):
         result = yield
-        if hasattr(self.config, "workerinput"):  # an xdist worker sees only its share
+        if hasattr(self.config, "workerinput") or self.config.option.collectonly:  # nothing ran: nothing to judge
             return result
         summary = self.summary()
         short = self.shortfall(summary)
@@ -299,7 +299,7 @@ class RuleCoverage:
         return result
 
     def pytest_sessionfinish(self, session) -> None:
-        if hasattr(self.config, "workerinput") or not self.rulesets:
+        if hasattr(self.config, "workerinput") or not self.rulesets or self.config.option.collectonly:
             return
         raw = _setting(self.config, "kaohe_rule_coverage_json", "KAOHE_RULE_COVERAGE_JSON", "kaohe_rule_coverage_json",
                        DEFAULT_JSON)
@@ -311,7 +311,7 @@ class RuleCoverage:
         self.report_path = path
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        if not self.rulesets:
+        if not self.rulesets or self.config.option.collectonly:
             return
         summary = self.summary()
         write = terminalreporter.write_line

@@ -1,4 +1,4 @@
-"""The policy document (`kaohe.engine.policydoc`): every rule, its parameters and its example scenarios."""
+"""The policy document (`kaohe.tools.policydoc`): every rule, its parameters and its example scenarios."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pytest_bdd.parser import FeatureParser
 
-from kaohe.engine.policydoc import feature_files, read_feature, render_markdown, rule_inputs, scenarios_by_rule
+from kaohe.tools.policydoc import feature_files, read_feature, render_markdown, rule_inputs, scenarios_by_rule
 
 ROOT = Path(__file__).resolve().parents[2]
 FEATURES = ROOT / "features"
@@ -141,7 +141,7 @@ def test_every_rule_tag_names_a_rule_of_the_ruleset_the_scenario_adopts(kaohe_ru
 
 
 def test_policydoc_does_not_import_the_api():
-    tree = ast.parse((ROOT / "engine" / "policydoc.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "tools" / "policydoc.py").read_text(encoding="utf-8"))
     imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     assert not [m for m in imported if "api" in m.split(".") or m.startswith("fastapi")]

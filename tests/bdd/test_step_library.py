@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kaohe.engine.policydoc import feature_files
+from kaohe.tools.policydoc import feature_files
 from kaohe.engine.records import HourEntry, Teacher
 
 from . import tables

@@ -55,7 +55,7 @@ class Kaohe:
     def variant(self, compiled: CompiledRuleset, overrides: dict[str, Any]) -> tuple[CompiledRuleset, Evaluator]:
         """The ruleset with some parameters read another way, compiled as a revision of its own (cached)."""
         from kaohe.engine.errors import KaoheError
-        from kaohe.engine.simulate import compile_with_overrides
+        from kaohe.tools.simulate import compile_with_overrides
 
         key = (compiled.id, compiled.revision, tuple(sorted((k, repr(v)) for k, v in overrides.items())))
         if key not in self._variants:

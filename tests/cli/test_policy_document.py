@@ -3,7 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
-from kaohe.engine.policydoc import render_markdown
+from kaohe.tools.policydoc import render_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 

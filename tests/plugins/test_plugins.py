@@ -245,3 +245,50 @@ def test_external_plugin_override_changes_a_verdict(installed_example, tmp_path)
             assert rules["gd.teacher.school-based-hours"]["actual"] == 24
             assert rules["zhanjiang.teacher.school-wide-points"]["status"] == "pass"
     assert verdicts == {"guangdong": "pass", "guangdong-zhanjiang-example": "fail"}
+
+
+def test_pluggy_calls_the_hooks_marked_functions_only_in_its_order_and_with_wrappers(tmp_path, monkeypatch):
+    """Hooks go through pluggy: a same-named function without @hookimpl is never called, tryfirst
+    is honoured, and a wrapper wraps each plugin's call."""
+    calls = tmp_path / "calls.txt"
+    first = plugin_file(tmp_path, "first_plugin", f'''
+        from kaohe import hookimpl
+
+        @hookimpl(tryfirst=True)
+        def kaohe_register_importers(register):
+            open({str(calls)!r}, "a").write("first\\n")
+    ''')
+    unmarked = plugin_file(tmp_path, "unmarked_plugin", f'''
+        def kaohe_register_importers(register):
+            open({str(calls)!r}, "a").write("unmarked\\n")
+    ''')
+    plain = plugin_file(tmp_path, "plain_plugin", f'''
+        from kaohe import hookimpl
+
+        @hookimpl
+        def kaohe_register_importers(register):
+            open({str(calls)!r}, "a").write("plain\\n")
+    ''')
+    wrapper = plugin_file(tmp_path, "wrapper_plugin", f'''
+        from kaohe import hookimpl
+
+        @hookimpl(wrapper=True)
+        def kaohe_register_importers(register):
+            open({str(calls)!r}, "a").write("before\\n")
+            result = yield
+            open({str(calls)!r}, "a").write("after\\n")
+            return result
+    ''')
+    # registered last, so plain would be called first were it not for first_plugin's tryfirst
+    build_registry(extra_modules=(first, unmarked, wrapper, plain), entry_points=False,
+                   defaults=())
+    lines = calls.read_text(encoding="utf-8").split()
+    assert "unmarked" not in lines
+    assert lines == ["before", "first", "after", "before", "plain", "after"]
+
+
+def test_tracing_shows_every_hook_call(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KAOHE_TRACE_PLUGINS", "1")
+    build_registry(entry_points=False, defaults=("kaohe.plugins.jurisdictions.national",))
+    err = capsys.readouterr().err
+    assert "kaohe_register_rulesets" in err and "kaohe_register_catalogues" in err

@@ -5,9 +5,7 @@ Everything policy-specific is in `zhanjiang.yaml`; this module only tells kaohe 
 
 from importlib import resources
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("kaohe")
+from kaohe import hookimpl
 
 
 @hookimpl

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from .deps import (ApiKeyDep, DecisionIdDep, LanguageDep, RegistryDep, SettingsDep, SimulationBodyDep, TodayDep,
+from ..deps import (ApiKeyDep, DecisionIdDep, LanguageDep, RegistryDep, SettingsDep, SimulationBodyDep, TodayDep,
                    WorkerDep, content_language)
-from .schemas import SIMULATION_EXAMPLES, ProblemDetails, SimulationRequest, SimulationResponse
+from ..schemas import SIMULATION_EXAMPLES, ProblemDetails, SimulationRequest, SimulationResponse
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulations 影响分析"])
 

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from .deps import MetricsAccessDep, MetricsDep
+from ..deps import MetricsAccessDep, MetricsDep
 from kaohe.engine.jsonio import dumps
-from .problems import TYPES, Problem, ProblemType
-from .schemas import Health, ProblemDetails, ProblemPage, Readiness
+from ..problems import TYPES, Problem, ProblemType
+from ..schemas import Health, ProblemDetails, ProblemPage, Readiness
 
 router = APIRouter(tags=["operations 运维"])
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from kaohe.engine.diff import diff, load_revision
-from kaohe.engine.simulate import compile_with_overrides
+from kaohe.tools.diff import diff, load_revision
+from kaohe.tools.simulate import compile_with_overrides
 
 PLAN_RULE = "gd.teacher.improvement-plan"
 POINTS_RULE = "gd.teacher.ability-points"

@@ -37,8 +37,7 @@ try:  # skips everything but three top-level keys without building objects; json
 except ImportError:  # pragma: no cover - exercised only without the batch dependencies
     msgspec = None
 
-from .errors import InputFormatError
-from .records import Teacher, mask_id_card
+from kaohe.engine import InputFormatError, Teacher, mask_id_card
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")

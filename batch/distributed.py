@@ -1,15 +1,15 @@
 """Batch evaluation beyond one machine, on a Dask cluster (`dask.distributed`).
 
-    from kaohe.distributed import run_dask
+    from kaohe.batch.distributed import run_dask
     run_dask("guangdong", "shared/gd-parts/", "shared/gd-results/",
              scheduler="tcp://10.0.0.5:8786", summary_path="summary.json")
 
 The input is Parquet partitioned by school: a folder of files, each holding whole schools
-(`kaohe.engine.batch_io.to_parquet(src, folder, teachers_per_file=N)` writes that layout). Each
+(`kaohe.batch.formats.to_parquet(src, folder, teachers_per_file=N)` writes that layout). Each
 file is one task. A worker loads the rulesets and plugins once: `KaoheRulesets`, a worker plugin,
 does it when the worker starts (and the task loads them itself, once per process, on a worker that
 joined later). A task evaluates its file with exactly the code of a local run
-(`kaohe.engine.batch_worker.evaluate_chunk`) and writes ``part-NNNNN.jsonl`` (or ``.parquet``),
+(`kaohe.batch.worker.evaluate_chunk`) and writes ``part-NNNNN.jsonl`` (or ``.parquet``),
 ``errors-NNNNN.jsonl`` and ``schools-NNNNN.jsonl`` into the output folder; the partial summaries
 (`Totals`) are reduced pairwise on the workers, and the client writes the summary. The parts,
 concatenated in order (`concatenate`), are byte-identical to a local `run_batch` over the same
@@ -35,10 +35,12 @@ from typing import Callable
 
 from distributed import Client, LocalCluster, WorkerPlugin
 
-from kaohe.plugins.manager import RegistryLoader
-from kaohe.engine import batch, batch_io, batch_worker, explain
-from kaohe.engine.batch_worker import Job
-from kaohe.engine.errors import InputFormatError
+from kaohe.engine import InputFormatError, explain
+
+from . import formats, grouping, run
+from . import worker as chunk_worker
+from .tallies import Totals, school_entry, write_summary
+from .worker import Job
 
 
 class KaoheRulesets(WorkerPlugin):
@@ -50,29 +52,29 @@ class KaoheRulesets(WorkerPlugin):
         self.job = job
 
     def setup(self, worker) -> None:
-        batch_worker.init(self.job)
+        chunk_worker.init(self.job)
 
 
 def evaluate_part(index: int, path: str, job: Job, output_dir: str) -> dict:
     """One Parquet file of whole schools → its output, error and school files, and its Totals."""
-    source = batch_io.Source(path, "parquet")
+    source = formats.Source(path, "parquet")
     output_dir = Path(output_dir)
     suffix = "parquet" if job.output == "parquet" else "jsonl"
     out_path = output_dir / f"part-{index:05d}.{suffix}"
-    totals = batch.Totals()
+    totals = Totals()
     counters = {"regions": 0}
     position = [0]
     school_ids: list[str] = []
     with tempfile.TemporaryDirectory(prefix="kaohe-part-") as workdir:
-        grouped = batch._is_grouped([source])
-        items = batch._items([source], position)
-        events = batch._stream_groups(items, [source]) if grouped else batch._spill_groups(items, workdir, lambda n: None)
-        writer = batch_io.ParquetVerdicts(str(out_path), _metadata(job)) if job.output == "parquet" else open(out_path, "wb")
+        grouped = grouping.is_grouped([source])
+        items = grouping.items_of([source], position)
+        events = grouping.stream_groups(items, [source]) if grouped else grouping.spill_groups(items, workdir, lambda n: None)
+        writer = formats.ParquetVerdicts(str(out_path), _metadata(job)) if job.output == "parquet" else open(out_path, "wb")
         with open(output_dir / f"errors-{index:05d}.jsonl", "wb") as errors_file, \
                 open(output_dir / f"schools-{index:05d}.jsonl", "wb") as schools_file:
             try:
-                for chunk in batch._chunks(events, [source], position, counters):
-                    _, out, tallies, errors, _, not_evaluated = batch_worker.evaluate_chunk(chunk, job)
+                for chunk in grouping.chunks(events, [source], position, counters):
+                    _, out, tallies, errors, _, not_evaluated = chunk_worker.evaluate_chunk(chunk, job)
                     totals.records_read += chunk.records
                     totals.records_invalid += len(errors)
                     totals.schools_not_evaluated += not_evaluated
@@ -81,23 +83,23 @@ def evaluate_part(index: int, path: str, job: Job, output_dir: str) -> dict:
                     for tally in tallies:
                         totals.add_school(tally)
                         school_ids.append(tally[0])
-                        schools_file.write(batch_worker.dumps(batch.school_entry(tally)) + b"\n")
+                        schools_file.write(chunk_worker.dumps(school_entry(tally)) + b"\n")
                     for error in errors:
-                        errors_file.write(batch_worker.dumps(error) + b"\n")
+                        errors_file.write(chunk_worker.dumps(error) + b"\n")
             finally:
                 writer.close()
     totals.regions_skipped = counters["regions"]
     return {"index": index, "path": path, "output": str(out_path), "totals": totals, "schools": school_ids}
 
 
-def merge_totals(*parts: batch.Totals) -> batch.Totals:
-    merged = batch.Totals()
+def merge_totals(*parts: Totals) -> Totals:
+    merged = Totals()
     for part in parts:
         merged.merge(part)
     return merged
 
 
-def _totals_of(result: dict) -> batch.Totals:
+def _totals_of(result: dict) -> Totals:
     return result["totals"]
 
 
@@ -117,33 +119,32 @@ def concatenate(output_dir: str | Path, dest: str | Path, prefix: str = "part-")
 
 def local_cluster(n_workers: int | None = None) -> LocalCluster:
     """Worker processes on this machine, one thread each, listening on loopback only."""
-    return LocalCluster(n_workers=n_workers or batch.default_workers(), processes=True, threads_per_worker=1,
+    return LocalCluster(n_workers=n_workers or run.default_workers(), processes=True, threads_per_worker=1,
                         host="127.0.0.1", dashboard_address=None)
 
 
 def run_dask(ruleset_id: str, inputs, output_dir: str | Path, *, scheduler: str | Client | None = None,
              as_of: dt.date | None = None, lang: str = "zh", detail: str = "full", output_format: str = "jsonl",
              errors_path: str | Path | None = None, summary_path: str | Path | None = None,
-             ruleset_paths: tuple = (), plugin_modules: tuple = (), load_registry: Callable | None = None,
-             entry_points: bool = True, n_workers: int | None = None) -> batch.BatchSummary:
+             load_registry: Callable, n_workers: int | None = None) -> run.BatchSummary:
     """Evaluate Parquet partitioned by school on a Dask cluster; see the module docstring.
 
     scheduler: an address ("tcp://host:8786"), a connected Client, or None for a local cluster of
         `n_workers` processes. output_dir receives part, error and school files (shared storage).
+    load_registry: a picklable () -> Registry (or plugin `Loaded`), as for `run_batch`; each worker
+        runs it once.
     """
     started = time.perf_counter()
     if output_format not in ("jsonl", "parquet"):
         raise InputFormatError(f"unknown output format '{output_format}'", hint="jsonl or parquet")
-    srcs = batch_io.sources(inputs)
+    srcs = formats.sources(inputs)
     if any(s.format != "parquet" for s in srcs):
         raise InputFormatError("the Dask runner reads Parquet partitioned by school",
-                               hint="convert with kaohe.engine.batch_io.to_parquet(src, folder, teachers_per_file=N)")
+                               hint="convert with kaohe.batch.formats.to_parquet(src, folder, teachers_per_file=N)")
     lang = explain.language(lang)
     as_of = as_of or dt.date.today()
-    if load_registry is None:
-        load_registry = RegistryLoader(tuple(str(p) for p in ruleset_paths), tuple(plugin_modules), entry_points)
     job = Job(ruleset_id, as_of, lang, detail, output_format, load_registry)
-    loaded = batch_worker.load(job)  # on the client too: a wrong ruleset id fails here, not on every worker
+    loaded = chunk_worker.load(job)  # on the client too: a wrong ruleset id fails here, not on every worker
     registry = getattr(loaded, "registry", loaded)
     compiled = registry.get(ruleset_id, as_of)
     output_dir = Path(output_dir)
@@ -168,7 +169,7 @@ def run_dask(ruleset_id: str, inputs, output_dir: str | Path, *, scheduler: str 
         level = [client.submit(_totals_of, f, pure=False) for f in futures]
         while len(level) > 1:
             level = [client.submit(merge_totals, *level[i:i + 2], pure=False) for i in range(0, len(level), 2)]
-        totals: batch.Totals = level[0].result()
+        totals: Totals = level[0].result()
         parts = client.gather(futures)
     finally:
         if own_client:
@@ -184,7 +185,7 @@ def run_dask(ruleset_id: str, inputs, output_dir: str | Path, *, scheduler: str 
     with open(output_dir / "errors-split.jsonl", "wb") as out:
         for school_id, first, second in split:
             totals.records_invalid += 1
-            out.write(batch_worker.dumps(batch_io.error_entry(second, None, "input.school_split", [{
+            out.write(chunk_worker.dumps(formats.error_entry(second, None, "input.school_split", [{
                 "record": f"school {school_id}", "field": "",
                 "problem": f"its rows are in two partitions ({first} and {second}); it was evaluated in each"}],
                 school_id=school_id)) + b"\n")
@@ -194,8 +195,8 @@ def run_dask(ruleset_id: str, inputs, output_dir: str | Path, *, scheduler: str 
         concatenate_errors(output_dir, errors_path)
     if summary_path:
         with _lines(sorted(output_dir.glob("schools-*.jsonl"))) as lines:
-            batch.write_summary(summary_path, report, lines)
-    return batch.BatchSummary(
+            write_summary(summary_path, report, lines)
+    return run.BatchSummary(
         status=report["status"], records_read=totals.records_read, records_invalid=totals.records_invalid,
         regions_skipped=totals.regions_skipped, schools=totals.total.schools, schools_passing=totals.total.schools_passing,
         schools_not_evaluated=totals.schools_not_evaluated, teachers=totals.total.teachers,

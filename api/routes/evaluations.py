@@ -9,14 +9,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from .deps import (ApiKeyDep, DecisionIdDep, JsonBodyDep, LanguageDep, MetricsDep, RegistryDep, SettingsDep, TodayDep,
+from ..deps import (ApiKeyDep, DecisionIdDep, JsonBodyDep, LanguageDep, MetricsDep, RegistryDep, SettingsDep, TodayDep,
                     check_media_type, content_language)
-from .evaluate import Decided, evaluate_dataset, evaluate_teacher
-from .problems import Problem
-from .schemas import (DETAIL_DESCRIPTION, EVALUATION_EXAMPLES, TEACHER_EXAMPLES, Detail, EvaluationRequest,
+from ..evaluate import Decided, evaluate_dataset, evaluate_teacher
+from ..problems import Problem
+from ..schemas import (DETAIL_DESCRIPTION, EVALUATION_EXAMPLES, TEACHER_EXAMPLES, Detail, EvaluationRequest,
                        EvaluationResponse, ProblemDetails, RulesetId, StreamLine, TeacherEvaluationRequest,
                        TeacherEvaluationResponse)
-from .streaming import NDJSON, JSONLinesResponse, StreamEvaluation, StreamLimits, evaluate_stream
+from ..streaming import NDJSON, JSONLinesResponse, StreamEvaluation, StreamLimits, evaluate_stream
 
 router = APIRouter(prefix="/v1/evaluations", tags=["evaluations 评估"])
 

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .compiler import CompiledRuleset, Rule
-from .expressions import format_value
+from kaohe.engine import CompiledRuleset, Rule, format_value
 
 KEYWORDS = {
     "feature": ("功能", "Feature", "Business Need", "Ability"),

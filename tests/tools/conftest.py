@@ -23,25 +23,6 @@ POINTS = ("GD:B1", "GD:B2", "GD:B4")
 
 
 @pytest.fixture(scope="session")
-def registry():
-    """The rulesets as the plugins load them. Whether every plugin loads is for the plugin tests to
-    say; these tests need Guangdong, so where the plugins do not provide it, it is loaded from
-    rulesets/ directly (and a ruleset that still does not load fails here, with its reason)."""
-    from kaohe.engine.errors import KaoheError
-    from kaohe.plugins.manager import build_registry
-
-    loaded = build_registry()
-    try:
-        loaded.registry.get("guangdong", AS_OF)
-        return loaded.registry
-    except KaoheError:
-        pass
-    loaded = build_registry(ruleset_paths=(RULESETS,), entry_points=False)
-    loaded.registry.get("guangdong", AS_OF)
-    return loaded.registry
-
-
-@pytest.fixture(scope="session")
 def gd_ruleset(registry) -> CompiledRuleset:
     """The Guangdong revision in force on AS_OF, compiled."""
     return registry.get("guangdong", AS_OF)

@@ -12,11 +12,11 @@ from kaohe.engine.compiler import CompiledRuleset
 from kaohe.engine.errors import UnknownRuleset
 from kaohe.engine.registry import Registry
 
-from .deps import (ApiKeyDep, LanguageDep, RegistryDep, SettingsDep, TodayDep, WorkerDep, check_media_type,
+from ..deps import (ApiKeyDep, LanguageDep, RegistryDep, SettingsDep, TodayDep, WorkerDep, check_media_type,
                     content_language, read_limited_body)
 from kaohe.engine.jsonio import dumps
-from .problems import Problem
-from .schemas import ProblemDetails, RulesetDetail, RulesetList, ValidationResult
+from ..problems import Problem
+from ..schemas import ProblemDetails, RulesetDetail, RulesetList, ValidationResult
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rulesets 规则集"])
 _PROBLEM = {"model": ProblemDetails, "content": {"application/problem+json": {}}}

@@ -16,10 +16,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compiler import CompiledRuleset, render_title
-from .errors import KaoheError, NoRevisionInForce, UnknownRuleset
-from .expressions import format_value
-from .language import LANGS, Resolved, read_path, resolve
+from kaohe.engine import (LANGS, CompiledRuleset, KaoheError, NoRevisionInForce, Resolved, UnknownRuleset, format_value,
+                          read_path, render_title, resolve)
 
 # A rule's wording (what people read) and its logic (what decides); `cite` is reported on its own.
 RULE_WORDING = ("title", "explain", "remedy", "expected", "not_applicable", "note")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kaohe.engine.questions import department, open_questions, register
+from kaohe.tools.questions import department, open_questions, register
 from kaohe.engine.registry import Registry
 
 PARENT = """\

@@ -12,9 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .compiler import CompiledRuleset
-from .expressions import format_value
-from .language import Resolved
+from kaohe.engine import CompiledRuleset, Resolved, format_value
 
 # What the education department of a jurisdiction is called, by its level.
 DEPARTMENT = {

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from kaohe.engine.evaluation import Evaluator
 from kaohe.engine.records import Dataset
-from kaohe.engine.reports import (CSV_COLUMNS, display_width, share_rows, sheet_title, threshold_for, write_chart,
+from kaohe.tools.reports import (CSV_COLUMNS, display_width, share_rows, sheet_title, threshold_for, write_chart,
                                   write_csv, write_xlsx)
 
 HOURS_RULE = "gd.teacher.school-based-hours"

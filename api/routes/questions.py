@@ -7,11 +7,11 @@ from typing import Annotated, Literal, Optional
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from kaohe.engine import questions
+from kaohe.tools import questions
 
-from .deps import ApiKeyDep, LanguageDep, RegistryDep, content_language
+from ..deps import ApiKeyDep, LanguageDep, RegistryDep, content_language
 from kaohe.engine.jsonio import dumps
-from .schemas import OpenQuestions, ProblemDetails
+from ..schemas import OpenQuestions, ProblemDetails
 
 router = APIRouter(prefix="/v1/questions", tags=["rulesets 规则集"])
 

@@ -8,7 +8,7 @@ import pytest
 
 from kaohe.engine.evaluation import Evaluator
 from kaohe.engine.records import Dataset
-from kaohe.engine.simulate import (InvalidAssignment, InvalidValue, SimulationError, StatusChange, UnknownParameter,
+from kaohe.tools.simulate import (InvalidAssignment, InvalidValue, SimulationError, StatusChange, UnknownParameter,
                                    apply_overrides, compile_with_overrides, parse_assignments, run, simulate_overrides)
 
 HOURS_RULE = "gd.teacher.school-based-hours"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputFormatError
+from kaohe.engine import InputFormatError
 
 _FOLD = str.maketrans({"（": "(", "）": ")", "\u3000": " ", "：": ":"})
 

@@ -11,6 +11,8 @@ and the line it is held to comes from the school rule that compares it with a pa
 threshold is written here. A ruleset without such a measure gets the share of teachers passing.
 
 openpyxl and matplotlib are imported when a report is written, not when this module is imported.
+The three writers share the rows they print (`share_rows`, cell wording, column widths for CJK
+text), which is why they live in one module of some 600 lines rather than three.
 """
 
 from __future__ import annotations
@@ -23,10 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from . import expressions as ex
-from .compiler import CompiledRuleset, Rule
-from .evaluation import Evaluation, SchoolResult
-from .explain import format_value
+from kaohe.engine import CompiledRuleset, Evaluation, Rule, SchoolResult, format_value
+from kaohe.engine import expressions as ex
 
 SHARE_MEASURE = "qualified_share"
 MAX_SHEET_TITLE = 31

@@ -20,11 +20,9 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
-from . import explain
-from .batch_io import ROW, SCHOOL, TEACHER, error_entry
-from .inputs import BOOL_WORDS, LIST_COLUMNS, record_problems
-from .jsonio import dumps
-from .records import School, Teacher, mask_id_card
+from kaohe.engine import (BOOL_WORDS, LIST_COLUMNS, School, Teacher, dumps, explain, mask_id_card,
+                          record_problems)
+from .formats import ROW, SCHOOL, TEACHER, error_entry
 
 
 
