@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import os
 import re
 import tempfile
@@ -35,7 +34,7 @@ from kaohe.tools import diff as ruleset_diff
 from kaohe.tools import questions, reports, simulate
 
 from . import auth, forms, views
-from .words import LEVEL_WORDS, WORDS, words
+from .words import LEVEL_WORDS, words
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.globals.update(row_ids=forms.row_ids, row_fields=forms.row_fields)

@@ -1,7 +1,7 @@
 """The console end to end: Debian's chromium, driven by Playwright, against a live `kaohe serve`.
 
 What is expected is worked out from the engine and the example data, never written down as
-results: the teachers a simulated change moves are the ones `kaohe.engine.simulate` finds, the
+results: the teachers a simulated change moves are the ones `kaohe.tools.simulate` finds, the
 missing hours are what the ruleset requires minus what the form entered.
 """
 
@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from kaohe.engine.records import Dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET = ROOT / "examples" / "guangdong" / "dataset.json"
@@ -122,8 +121,8 @@ def test_evaluate_a_failing_teacher_and_read_the_missing_hours(signed_in, served
 
 
 def test_simulate_a_parameter_change_and_see_the_teachers_who_change(signed_in, served, registry, screenshot):
-    from kaohe.engine import simulate
-    from kaohe.engine.inputs import read_dataset
+    from kaohe.engine import read_dataset
+    from kaohe.tools import simulate
 
     url, _ = served
     page = signed_in

@@ -17,7 +17,7 @@ from kaohe.api.keys import hash_key, new_key
 from kaohe.api.settings import Settings
 from kaohe.console import auth, forms
 from kaohe.console.words import WORDS
-from kaohe.engine.records import School, Teacher
+from kaohe.engine import School, Teacher
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*/dataset.json"))
