@@ -9,9 +9,10 @@ and the open questions beside the parameters they concern.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from kaohe.engine import CompiledRuleset, Rule, format_value
+from kaohe.engine import CompiledRuleset, Rule
 from kaohe.tools import policydoc, questions
 
 LEVELS = ("teacher", "school", "region")
@@ -179,11 +180,10 @@ def parameter_rows(compiled: CompiledRuleset, lang: str) -> list[dict]:
             raw = value.isoformat()
         elif isinstance(value, bool):
             raw = "true" if value else "false"
-        elif isinstance(value, (list, tuple, dict)):
-            import json
+        elif isinstance(value, (list, tuple, dict, int, float)):  # as `kaohe simulate --set` reads it back
             raw = json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
         else:
-            raw = format_value(value, "en") if isinstance(value, (int, float)) else str(value)
+            raw = str(value)
         out.append({"name": name, "title": text(spec.get("title"), lang), "unit": spec.get("unit"),
                     "value": value_text(value, spec.get("unit"), lang), "raw": raw,
                     "question": bool(spec.get("question"))})
