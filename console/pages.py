@@ -80,7 +80,7 @@ def page_language(request: Request) -> str:
 def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
     lang = page_language(request)
     settings = request.app.state.settings
-    context.update(request=request, lang=lang, w=words(lang), level_words=LEVEL_WORDS,
+    context.update(request=request, lang=lang, w=words(lang), level_words=LEVEL_WORDS, switch=language_links(request),
                    signed_in=settings.auth_enabled and bool(request.cookies.get(auth.COOKIE)),
                    docs=settings.docs, store=_store_available(request), path=request.url.path,
                    partial=request.headers.get("hx-request") == "true" and not request.headers.get("hx-boosted"))
@@ -91,6 +91,15 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
         response.set_cookie(LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400, path=auth.PATH,
                             samesite="lax")
     return response
+
+
+def language_links(request: Request) -> dict[str, str]:
+    """This page in each language (the same query; after a form post, the page's own address)."""
+    links = {}
+    for code in ("zh", "en"):
+        url = request.url.include_query_params(lang=code) if request.method == "GET" else None
+        links[code] = f"{url.path}?{url.query}" if url is not None else f"{request.url.path}?lang={code}"
+    return links
 
 
 def _store_available(request: Request) -> bool:
@@ -145,11 +154,20 @@ async def read_form(request: Request, limit: int) -> FormData:
     return await request.form(max_files=MAX_UPLOAD_FILES, max_fields=MAX_FORM_FIELDS, max_part_size=max(limit, 1024 * 1024))
 
 
-async def upload_text(upload: Any, what: str) -> tuple[str, str] | None:
+async def upload_bytes(upload: UploadFile, what: str, limit: int) -> bytes:
+    """The file's bytes, refused past `limit` (a chunked body declares no length up front)."""
+    raw = await upload.read(limit + 1) if limit else await upload.read()
+    if limit and len(raw) > limit:
+        raise Problem("request.too_large", f"{what} '{upload.filename}' is over {limit} bytes, the most the console "
+                      "accepts", max_bytes=limit)
+    return raw
+
+
+async def upload_text(upload: Any, what: str, limit: int = 0) -> tuple[str, str] | None:
     """(file name, text) of an uploaded text file; None when no file was chosen."""
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None
-    raw = await upload.read()
+    raw = await upload_bytes(upload, what, limit)
     try:
         return upload.filename, raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -348,7 +366,7 @@ async def _evaluate_upload(request: Request, form: FormData, evaluator, as_of: d
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise KaoheError(f"file: '{upload.filename}' is neither .csv nor .xlsx", code="request.invalid")
-    raw = await upload.read()
+    raw = await upload_bytes(upload, "file", request.app.state.settings.max_body_bytes)
     import_day, bad_day = parse_day(str(form.get("date") or ""), as_of)
     if bad_day is not None:
         raise KaoheError(f"date: '{bad_day}' is not a date (YYYY-MM-DD)", code="request.invalid")
@@ -411,9 +429,9 @@ async def whatif(request: Request) -> Response:
         if bad_day is not None:
             raise KaoheError(f"as_of: '{bad_day}' is not a date (YYYY-MM-DD)", code="request.invalid")
         baseline = registry.get(chosen, as_of)
-        yaml_upload = await upload_text(form.get("changed_file"), "changed_file")
+        yaml_upload = await upload_text(form.get("changed_file"), "changed_file", settings.max_ruleset_bytes)
         yaml_text = yaml_upload[1] if yaml_upload else (str(form.get("changed_yaml") or "").strip() or None)
-        data_upload = await upload_text(form.get("dataset"), "dataset")
+        data_upload = await upload_text(form.get("dataset"), "dataset", settings.max_simulation_bytes)
         if data_upload is None:
             raise KaoheError("dataset: no dataset was chosen", code="request.invalid")
         if not changed and yaml_text is None:
@@ -496,7 +514,7 @@ async def diff_upload(request: Request) -> Response:
     a = str(form.get("a") or "")
     problem = result = None
     try:
-        upload = await upload_text(form.get("changed_file"), "changed_file")
+        upload = await upload_text(form.get("changed_file"), "changed_file", settings.max_ruleset_bytes)
         if upload is None:
             raise KaoheError("changed_file: no file was chosen", code="request.invalid")
         with tempfile.TemporaryDirectory(prefix="kaohe-diff-") as folder:

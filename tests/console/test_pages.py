@@ -193,3 +193,56 @@ def test_pages_answer_within_200_ms_on_the_bundled_examples(served):
     over = {k: v for k, v in slow.items() if v > BUDGET_MS}
     assert not over, f"over {BUDGET_MS} ms: {over}"
     assert len(slow) == len(pages) + len(EXAMPLES)
+
+
+def test_the_language_switch_keeps_the_page(anonymous):
+    page = anonymous.get("/console/try?mode=upload&ruleset=national&lang=zh")
+    assert 'href="/console/try?mode=upload&amp;ruleset=national&amp;lang=en"' in page.text
+    english = anonymous.get("/console/try?mode=upload&ruleset=national&lang=en")
+    assert english.headers["content-language"] == "en" and "Upload an export" in english.text
+    anonymous.get("/console/?lang=zh")
+
+
+def test_two_revisions_compare_in_policy_terms(anonymous, loaded):
+    import datetime as dt
+
+    from kaohe.tools import diff
+
+    registry = loaded.registry
+    expected = diff.diff(registry.get("national", dt.date(2022, 12, 31)), registry.get("guangdong", dt.date(2022, 12, 31)))
+    page = anonymous.get("/console/diff?a=national&b=guangdong&lang=zh")
+    assert page.status_code == 200
+    changed = [p for p in expected.parameters if p.change == "changed"]
+    assert changed and all(f"<code>{p.name}</code>" in page.text for p in changed)
+    assert "规则集差异" in page.text  # the diff tool's own report, in Chinese
+
+
+def test_a_changed_yaml_is_simulated_in_the_servers_child_process(served, loaded, tmp_path):
+    """What if, with a changed ruleset file instead of values: the same teachers move as `simulate` finds."""
+    import datetime as dt
+
+    from kaohe.engine import read_dataset
+    from kaohe.tools import simulate
+
+    url, key = served
+    dataset = ROOT / "examples" / "guangdong" / "dataset.json"
+    text = (ROOT / "rulesets" / "guangdong.yaml").read_text(encoding="utf-8")
+    current = loaded.registry.get("guangdong", dt.date(2022, 12, 31)).parameters["school_based_hours_required"]
+    changed = re.sub(r"(school_based_hours_required:\n    value: )\d+", rf"\g<1>{current - 5}", text, count=1)
+    assert changed != text
+    (tmp_path / "changed.yaml").write_text(changed, encoding="utf-8")
+    expected = {c.id for c in simulate.run(loaded.registry, "guangdong", read_dataset(dataset), dt.date(2022, 12, 31), [],
+                                           tmp_path / "changed.yaml").affected_teachers()}
+    assert expected
+    with httpx.Client(base_url=url, timeout=180, cookies={auth.COOKIE: key}) as client:
+        answer = client.post("/console/whatif", data={"ruleset": "guangdong", "as_of": AS_OF},
+                             files={"dataset": ("dataset.json", dataset.read_bytes(), "application/json"),
+                                    "changed_file": ("changed.yaml", changed.encode("utf-8"), "application/yaml")})
+    assert answer.status_code == 200, answer.text[:1000]
+    shown = set(re.findall(r'<tr data-teacher="([^"]+)">', answer.text.split('id="changed-teachers"', 1)[1]))
+    assert shown == expected
+    with httpx.Client(base_url=url, timeout=180, cookies={auth.COOKIE: key}) as client:
+        broken = client.post("/console/whatif", data={"ruleset": "guangdong", "as_of": AS_OF},
+                             files={"dataset": ("dataset.json", dataset.read_bytes(), "application/json"),
+                                    "changed_file": ("changed.yaml", b"kaohe: 1\nid: guangdong\nrules: [", "application/yaml")})
+    assert broken.status_code == 422 and "变更后的规则集未通过校验" in broken.text and "changed_ruleset.yaml" in broken.text
