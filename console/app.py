@@ -18,7 +18,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from . import auth, pages
+from . import auth, decisions, pages
 
 STATIC = Path(__file__).parent / "static"
 DOCS_STATIC = "/console/static/docs"
@@ -38,6 +38,7 @@ def install(app: FastAPI, *, docs: bool = True) -> None:
     """Add the console at /console (and `/` → /console/), and /docs and /redoc when `docs` is set."""
     pages.compile_templates()
     app.include_router(pages.router)
+    app.include_router(decisions.router)
     app.mount("/console/static/docs", StaticFiles(directory=str(_docs_assets())), name="console-docs-static")
     app.mount("/console/static", StaticFiles(directory=str(STATIC)), name="console-static")
 

@@ -103,7 +103,7 @@ def language_links(request: Request) -> dict[str, str]:
 
 
 def _store_available(request: Request) -> bool:
-    return getattr(request.app.state, "decision_store", None) is not None
+    return getattr(request.app.state, "decisions", None) is not None
 
 
 def loaded(request: Request):

@@ -55,6 +55,10 @@ WORDS: dict[str, dict[str, str]] = {
         "doc": "政策文档", "markdown": "Markdown 版本", "try_this": "用此规则集试算",
         "example": "示例", "no_result": "尚无结果。", "result": "结果",
         "simulate_error": "模拟失败", "all_met": "全部要求均已满足。",
+        "not_recording": "此服务器不记录决定 (KAOHE_RECORD=0 或没有决定库)。", "look_up": "查找", "teacher_id": "教师标识",
+        "decided_at": "决定时间 (UTC)", "caller": "调用方 (密钥名称)", "replay": "重放", "under_stored": "按当时的修订",
+        "reproduced": "结果完全一致", "not_reproduced": "结果不一致", "under_current": "按现行修订",
+        "would_change": "结论或规则结果会变化", "would_not_change": "没有变化", "explanation_as_given": "当时的说明",
     },
     "en": {
         "app": "kaohe console", "skip": "Skip to content", "nav": "Main navigation",
@@ -108,6 +112,12 @@ WORDS: dict[str, dict[str, str]] = {
         "doc": "Policy document", "markdown": "as Markdown", "try_this": "Try a record with this ruleset",
         "example": "Example", "no_result": "No result yet.", "result": "Result",
         "simulate_error": "The simulation failed", "all_met": "Every requirement is met.",
+        "not_recording": "This server does not record decisions (KAOHE_RECORD=0, or no decision database).", "look_up": "Look up",
+        "teacher_id": "Teacher id", "decided_at": "Decided at (UTC)", "caller": "Caller (key name)", "replay": "Replay",
+        "under_stored": "Under the revision that decided", "reproduced": "the same outcome exactly",
+        "not_reproduced": "a different outcome", "under_current": "Under the revision in force now",
+        "would_change": "the verdict or some rule would change", "would_not_change": "nothing would change",
+        "explanation_as_given": "The explanation as it was given",
     },
 }
 

@@ -246,3 +246,9 @@ def test_a_changed_yaml_is_simulated_in_the_servers_child_process(served, loaded
                              files={"dataset": ("dataset.json", dataset.read_bytes(), "application/json"),
                                     "changed_file": ("changed.yaml", b"kaohe: 1\nid: guangdong\nrules: [", "application/yaml")})
     assert broken.status_code == 422 and "变更后的规则集未通过校验" in broken.text and "changed_ruleset.yaml" in broken.text
+
+
+def test_without_a_decision_store_the_decisions_page_says_so(anonymous):
+    page = anonymous.get("/console/decisions?id=anything&lang=zh")
+    assert page.status_code == 200 and "此服务器不记录决定" in page.text
+    assert 'href="/console/decisions"' not in anonymous.get("/console/").text  # not offered in the navigation
