@@ -146,6 +146,11 @@ def problem_view(exc: Exception, lang: str) -> dict:
     raise exc
 
 
+def bad(lang: str, field: str, key: str, code: str = "request.invalid", **values) -> KaoheError:
+    """A problem with one field of a console form, worded in the reader's language."""
+    return KaoheError(f"{field}: {words(lang)[key].format(**values)}", code=code)
+
+
 async def read_form(request: Request, limit: int) -> FormData:
     declared = request.headers.get("content-length")
     if limit and declared and declared.isdigit() and int(declared) > limit:
@@ -163,7 +168,7 @@ async def upload_bytes(upload: UploadFile, what: str, limit: int) -> bytes:
     return raw
 
 
-async def upload_text(upload: Any, what: str, limit: int = 0) -> tuple[str, str] | None:
+async def upload_text(upload: Any, what: str, limit: int = 0, lang: str = "zh") -> tuple[str, str] | None:
     """(file name, text) of an uploaded text file; None when no file was chosen."""
     if not isinstance(upload, UploadFile) or not upload.filename:
         return None
@@ -171,7 +176,7 @@ async def upload_text(upload: Any, what: str, limit: int = 0) -> tuple[str, str]
     try:
         return upload.filename, raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise KaoheError(f"{what} '{upload.filename}' is not UTF-8 text", code="request.invalid") from None
+        raise bad(lang, what, "not_utf8", name=upload.filename) from None
 
 
 def ruleset_choices(request: Request, lang: str) -> list[dict]:
@@ -293,7 +298,7 @@ async def try_record(request: Request) -> Response:
                            values=values, pasted=unechoed(str(form.get("json") or "")))
     try:
         if bad_day is not None:
-            raise KaoheError(f"as_of: '{bad_day}' is not a date (YYYY-MM-DD)", code="request.invalid")
+            raise bad(lang, "as_of", "not_a_date", value=bad_day)
         evaluator = registry.evaluator(chosen, as_of)
         if mode == "json":
             result = await run_in_threadpool(_evaluate_json, evaluator, str(form.get("json") or ""), as_of, lang)
@@ -341,11 +346,11 @@ def _evaluate_record(evaluator, level: str, record: dict, as_of: dt.date, lang: 
 
 def _evaluate_json(evaluator, text: str, as_of: dt.date, lang: str) -> dict:
     if not text.strip():
-        raise KaoheError("json: nothing was pasted", code="request.invalid")
+        raise bad(lang, "json", "nothing_pasted")
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        raise KaoheError(f"json: not valid JSON ({exc})", code="request.malformed_json") from None
+        raise bad(lang, "json", "not_json", code="request.malformed_json", why=exc) from None
     if isinstance(data, dict) and "school_id" in data and "schools" not in data:
         return _teacher_result(evaluator, teacher_from_data(data), as_of, lang)
     if isinstance(data, dict) and not ({"schools", "regions", "records_version"} & set(data)):
@@ -358,18 +363,18 @@ async def _evaluate_upload(request: Request, form: FormData, evaluator, as_of: d
     name = str(form.get("importer") or "")
     importer = importers.get(name)
     if importer is None:
-        raise KaoheError(f"importer: no importer '{name}'", code="import.unknown_importer",
+        raise KaoheError(f"importer: {words(lang)['no_importer'].format(name=name)}", code="import.unknown_importer",
                          hint=f"available: {', '.join(sorted(importers)) or 'none'}")
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise KaoheError("file: no file was chosen", code="request.invalid")
+        raise bad(lang, "file", "no_file")
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise KaoheError(f"file: '{upload.filename}' is neither .csv nor .xlsx", code="request.invalid")
+        raise bad(lang, "file", "not_csv_xlsx", name=upload.filename)
     raw = await upload_bytes(upload, "file", request.app.state.settings.max_body_bytes)
     import_day, bad_day = parse_day(str(form.get("date") or ""), as_of)
     if bad_day is not None:
-        raise KaoheError(f"date: '{bad_day}' is not a date (YYYY-MM-DD)", code="request.invalid")
+        raise bad(lang, "date", "not_a_date", value=bad_day)
     options = {"school_id": str(form.get("school_id") or "").strip() or None,
                "date": import_day.isoformat() if form.get("date") else None,
                "secret": os.environ.get("KAOHE_ID_SECRET", "")}
@@ -427,13 +432,13 @@ async def whatif(request: Request) -> Response:
     context["set_values"] = set_values
     try:
         if bad_day is not None:
-            raise KaoheError(f"as_of: '{bad_day}' is not a date (YYYY-MM-DD)", code="request.invalid")
+            raise bad(lang, "as_of", "not_a_date", value=bad_day)
         baseline = registry.get(chosen, as_of)
-        yaml_upload = await upload_text(form.get("changed_file"), "changed_file", settings.max_ruleset_bytes)
+        yaml_upload = await upload_text(form.get("changed_file"), "changed_file", settings.max_ruleset_bytes, lang)
         yaml_text = yaml_upload[1] if yaml_upload else (str(form.get("changed_yaml") or "").strip() or None)
-        data_upload = await upload_text(form.get("dataset"), "dataset", settings.max_simulation_bytes)
+        data_upload = await upload_text(form.get("dataset"), "dataset", settings.max_simulation_bytes, lang)
         if data_upload is None:
-            raise KaoheError("dataset: no dataset was chosen", code="request.invalid")
+            raise bad(lang, "dataset", "no_file")
         if not changed and yaml_text is None:
             raise KaoheError(words(lang)["nothing_changed"], code="simulate.nothing_changed")
         typed = {}
@@ -514,9 +519,9 @@ async def diff_upload(request: Request) -> Response:
     a = str(form.get("a") or "")
     problem = result = None
     try:
-        upload = await upload_text(form.get("changed_file"), "changed_file", settings.max_ruleset_bytes)
+        upload = await upload_text(form.get("changed_file"), "changed_file", settings.max_ruleset_bytes, lang)
         if upload is None:
-            raise KaoheError("changed_file: no file was chosen", code="request.invalid")
+            raise bad(lang, "changed_file", "no_file")
         with tempfile.TemporaryDirectory(prefix="kaohe-diff-") as folder:
             path = Path(folder) / "changed.yaml"
             path.write_text(upload[1], encoding="utf-8")

@@ -252,3 +252,11 @@ def test_without_a_decision_store_the_decisions_page_says_so(anonymous):
     page = anonymous.get("/console/decisions?id=anything&lang=zh")
     assert page.status_code == 200 and "此服务器不记录决定" in page.text
     assert 'href="/console/decisions"' not in anonymous.get("/console/").text  # not offered in the navigation
+
+
+@pytest.mark.parametrize("lang, words", [("zh", "“2022-13-40”不是日期"), ("en", "'2022-13-40' is not a date")])
+def test_the_consoles_own_checks_speak_the_readers_language(anonymous, lang, words):
+    answer = anonymous.post(f"/console/try?lang={lang}", data={"mode": "json", "ruleset": "guangdong", "as_of": "2022-13-40",
+                                                              "json": "{}"}, files={"none": ("", b"")})
+    assert answer.status_code == 422 and f"as_of: {words}" in answer.text.replace("&#34;", '"').replace("&#39;", "'")
+    anonymous.get("/console/?lang=zh")
