@@ -64,6 +64,8 @@ def served(tmp_path_factory):
     port = free_port()
     env = dict(os.environ)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    # decisions (where the server records them) go to a database of this session, not the checkout
+    env["KAOHE_DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('console-db') / 'decisions.db'}"
     log = tmp_path_factory.mktemp("console-log") / "serve.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(kaohe_command() + ["serve", "--host", "127.0.0.1", "--port", str(port),
