@@ -52,7 +52,7 @@ async def _call(fn, *args):
 def as_result(explanation: dict, decision: dict) -> dict:
     """A stored decision's explanation in the shape the try-a-record page shows."""
     out = {"ruleset": explanation.get("ruleset"), "as_of": explanation.get("as_of"), "decision_id": decision["id"],
-           "notes": []}
+           "recorded": True, "notes": []}
     if "teacher" in explanation:
         return {**out, "kind": "teacher", "teacher": explanation["teacher"]}
     schools = [explanation["school"]] if "school" in explanation else explanation.get("schools", [])

@@ -320,7 +320,7 @@ def _teacher_result(evaluator, teacher, as_of: dt.date, lang: str) -> dict:
     result = evaluator.teacher(teacher, as_of)
     compiled = evaluator.ruleset
     return {"kind": "teacher", "ruleset": explain.ruleset_header(compiled, lang), "as_of": as_of.isoformat(),
-            "decision_id": str(uuid.uuid4()), "teacher": _with_names(explain.teacher_dict(result, lang, "full"), teacher)}
+            "teacher": _with_names(explain.teacher_dict(result, lang, "full"), teacher)}
 
 
 def _with_names(entry: dict, record) -> dict:
@@ -334,7 +334,7 @@ def _dataset_result(evaluator, dataset, as_of: dt.date, lang: str, notes: list[s
     out = explain.evaluation_dict(evaluation, lang, "full")
     for school, record in zip(out["schools"], dataset.schools):
         school["teachers"] = [_with_names(t, r) for t, r in zip(school["teachers"], record.teachers)]
-    out.update(kind="dataset", decision_id=str(uuid.uuid4()), notes=notes or [])
+    out.update(kind="dataset", notes=notes or [])
     return out
 
 
