@@ -56,11 +56,18 @@ def kaohe_command() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def served(tmp_path_factory):
-    """`kaohe serve` with a keys file, on 127.0.0.1: (base URL, the key)."""
-    key = new_key()
+def console_keys() -> dict:
+    """Two keys: one that may also read decision records, and one that may only evaluate."""
+    return {"reader": new_key(), "evaluator": new_key()}
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory, console_keys):
+    """`kaohe serve` with a keys file, on 127.0.0.1: (base URL, the key that may read decisions)."""
+    key = console_keys["reader"]
     keys = tmp_path_factory.mktemp("console-keys") / "keys"
-    keys.write_text(f"{hash_key(key)}  console-test\n", encoding="utf-8")
+    keys.write_text(f"{hash_key(key)}  console-reader scopes=evaluate,decisions:read\n"
+                    f"{hash_key(console_keys['evaluator'])}  console-evaluator\n", encoding="utf-8")
     port = free_port()
     env = dict(os.environ)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
