@@ -3,7 +3,7 @@ Debian's chromium driven by Playwright, every request it makes recorded and any 
 refused. Screenshots go to out/console/ (not committed).
 
 The browser is `KAOHE_BROWSER` if set (it must then exist: CI sets it from `.ci/browser`), else
-/usr/bin/chromium; without either, the browser tests are skipped and say why.
+/usr/bin/chromium; without either, the browser tests are skipped and say why (and fail under CI=true).
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ def served(tmp_path_factory, console_keys):
 def browser():
     path = browser_path()
     if path is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("no chromium under CI: run .ci/browser and export KAOHE_BROWSER")
         pytest.skip("no chromium: install Debian's chromium (.ci/browser) or set KAOHE_BROWSER")
     from playwright.sync_api import sync_playwright
 
