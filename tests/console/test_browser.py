@@ -184,7 +184,7 @@ def test_other_pages_and_their_forms_have_labels(signed_in, served, screenshot):
     for path, name in [("/console/", "home"), ("/console/try?mode=form&level=school", "try-school"),
                        ("/console/try?mode=json", None), ("/console/try?mode=upload", None),
                        ("/console/whatif?ruleset=guangdong", None), ("/console/diff?a=national&b=guangdong", "diff"),
-                       ("/console/questions", "questions"), ("/console/rulesets", None)]:
+                       ("/console/questions", "questions"), ("/console/rulesets", None), ("/console/decisions", None)]:
         page.goto(url + path)
         assert page.evaluate(unlabelled_js) == [], path
         if name:
