@@ -2,7 +2,7 @@
 Debian's chromium driven by Playwright, every request it makes recorded and any to another host
 refused. Screenshots go to out/console/ (not committed).
 
-The browser is `KAOHE_BROWSER` if set (it must then exist: CI sets it from `.ci/browser`), else
+The browser is `KAOHE_TEST_BROWSER` if set (it must then exist: .ci/run sets it from `.ci/browser`), else
 /usr/bin/chromium; without either, the browser tests are skipped and say why (and fail under CI=true).
 """
 
@@ -30,10 +30,10 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
 def browser_path() -> str | None:
-    chosen = os.environ.get("KAOHE_BROWSER")
+    chosen = os.environ.get("KAOHE_TEST_BROWSER")
     if chosen:
         if not Path(chosen).exists():
-            pytest.fail(f"KAOHE_BROWSER={chosen} does not exist (run .ci/browser)")
+            pytest.fail(f"KAOHE_TEST_BROWSER={chosen} does not exist (run .ci/browser)")
         return chosen
     for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
         if candidate and Path(candidate).exists():
@@ -103,8 +103,8 @@ def browser():
     path = browser_path()
     if path is None:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("no chromium under CI: run .ci/browser and export KAOHE_BROWSER")
-        pytest.skip("no chromium: install Debian's chromium (.ci/browser) or set KAOHE_BROWSER")
+            pytest.fail("no chromium under CI: eval \"$(.ci/browser)\" exports KAOHE_TEST_BROWSER")
+        pytest.skip("no chromium: install Debian's chromium (.ci/browser) or set KAOHE_TEST_BROWSER")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
