@@ -22,14 +22,20 @@ and compiled; records are validated and evaluated.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import datetime as dt
 import logging
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable
 
-from .problems import Problem
+from .problems import Problem, public_diagnostic
 
 log = logging.getLogger("kaohe.api")
 
@@ -38,14 +44,55 @@ log = logging.getLogger("kaohe.api")
 _CHILD: dict[str, Any] = {"registry": None, "known": {}, "extensions": None}
 
 
-def _init_child(ruleset_paths: tuple, plugin_modules: tuple, entry_points: bool) -> None:
+def die_with_parent(parent_pid: int) -> None:
+    """This process ends when `parent_pid` does, however that ends (a killed server worker must not
+    leave its compiling child to init): Linux's parent-death signal, and a watch for any system."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watch below still works
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the signal was asked for
+        os._exit(0)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_WATCH_SECONDS)
+            if os.getppid() != parent_pid:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="kaohe-parent-watch", daemon=True).start()
+
+
+PR_SET_PDEATHSIG = 1
+PARENT_WATCH_SECONDS = 1.0
+
+
+def _init_child(ruleset_paths: tuple, plugin_modules: tuple, entry_points: bool, parent_pid: int | None = None) -> None:
     from kaohe.plugins.manager import build_registry
+
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
+    _log_masked()
 
     registry = build_registry(tuple(ruleset_paths), entry_points=entry_points, extra_modules=tuple(plugin_modules)).registry
     _CHILD["registry"] = registry
     _CHILD["extensions"] = getattr(registry, "extensions", None)  # the plugins' primitives and catalogues
     _CHILD["known"] = {rid: compiled.resolved.documents[0]
                        for rid in registry.ids() for compiled in registry.revisions(rid)}  # parents: the latest
+
+
+def _log_masked() -> None:
+    """The child's log lines (its stderr is the server's) leave with ID-card numbers masked too."""
+    from .logmask import MaskIdCards
+
+    handler = logging.StreamHandler()
+    handler.addFilter(MaskIdCards())
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s (compile worker): %(message)s"))
+    logger = logging.getLogger("kaohe")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
 
 
 def _ping() -> bool:
@@ -63,11 +110,12 @@ def lint_in_child(text: str, file: str) -> list[dict]:
     from kaohe.engine.lint import lint_text
 
     try:
-        return [d.to_dict() for d in lint_text(text, file, _CHILD["known"], _CHILD["extensions"])]
+        return [public_diagnostic(d.to_dict(), file) for d in lint_text(text, file, _CHILD["known"], _CHILD["extensions"])]
     except RecursionError:
         return [failed_check(file, "the document is nested too deeply to check")]
-    except Exception as exc:  # a checker bug must not become a 500: report it as what it is
-        return [failed_check(file, f"the ruleset could not be checked ({type(exc).__name__}: {exc})"[:500])]
+    except Exception:  # a checker bug must not become a 500, nor tell the client about the server's insides
+        log.exception("a ruleset could not be checked")
+        return [failed_check(file, "the ruleset could not be checked (an internal error, logged by the server)")]
 
 
 def failed_check(file: str, message: str) -> dict:
@@ -105,7 +153,7 @@ class CompileWorker:
     def __init__(self, ruleset_paths: tuple = (), plugin_modules: tuple = (), entry_points: bool = True, *,
                  lint_timeout: float = 20.0, simulate_timeout: float = 60.0, recycle_after: int = 100,
                  queue_limit: int = 32):
-        self._initargs = (tuple(ruleset_paths), tuple(plugin_modules), entry_points)
+        self._initargs = (tuple(ruleset_paths), tuple(plugin_modules), entry_points, os.getpid())
         self._lint_timeout = lint_timeout
         self._simulate_timeout = simulate_timeout
         self._recycle_after = recycle_after

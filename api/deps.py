@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
@@ -170,19 +171,25 @@ def check_media_type(request: Request, accepted: tuple[str, ...], suffixes: tupl
     raise Problem("request.unsupported_media_type", f"this endpoint reads {', '.join(accepted)}, not {media}")
 
 
-async def read_limited_body(request: Request, limit: int) -> bytes:
-    """The whole body, refused with 413 as soon as it passes `limit` bytes (0 = no limit)."""
+async def read_limited_body(request: Request, limit: int, timeout: float | None = None) -> bytes:
+    """The whole body, refused with 413 as soon as it passes `limit` bytes (0 = no limit), and with
+    408 when it is not whole within `timeout` seconds (default: the settings' body_timeout_seconds)."""
     declared = request.headers.get("content-length")
     if limit and declared and declared.isdigit() and int(declared) > limit:
         raise Problem("request.too_large", f"the body is {declared} bytes; this endpoint accepts at most {limit}",
                       max_bytes=limit)
+    if timeout is None:
+        timeout = request.app.state.settings.body_timeout_seconds
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if limit and size > limit:
-            raise Problem("request.too_large", f"the body is over {limit} bytes, the most this endpoint accepts",
-                          max_bytes=limit)
-        chunks.append(chunk)
+    with anyio.move_on_after(timeout) as deadline:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if limit and size > limit:
+                raise Problem("request.too_large", f"the body is over {limit} bytes, the most this endpoint accepts",
+                              max_bytes=limit)
+            chunks.append(chunk)
+    if deadline.cancelled_caught:
+        raise Problem("request.timeout", f"the body did not arrive within {timeout:g} s", headers={"Connection": "close"})
     return b"".join(chunks)
 
 

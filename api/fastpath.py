@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+
+import anyio
 from types import SimpleNamespace
 
 from kaohe.engine.errors import KaoheError
@@ -75,7 +77,11 @@ class TeacherFastPath:
             kind = media.split(";", 1)[0].strip().lower()
             if kind != "application/json" and not kind.endswith("+json"):
                 raise Problem("request.unsupported_media_type", f"this endpoint reads application/json, not {kind}")
-        body = await _read_body(receive, headers.get(b"content-length"), settings.max_body_bytes)
+        with anyio.move_on_after(settings.body_timeout_seconds) as deadline:
+            body = await _read_body(receive, headers.get(b"content-length"), settings.max_body_bytes)
+        if deadline.cancelled_caught:
+            raise Problem("request.timeout", f"the body did not arrive within {settings.body_timeout_seconds:g} s",
+                          headers={"Connection": "close"})
         decided = evaluate_teacher(body, loaded.registry, get_today(settings), lang, decision_id, state.metrics)
         return 200, {"content-type": "application/json", "kaohe-decision-id": decision_id,
                      "kaohe-ruleset": decided.ruleset_id, "kaohe-ruleset-revision": decided.revision,

@@ -61,6 +61,10 @@ def load_key_file(path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
                               hint="the file holds hashes only, never keys: python -m kaohe.api.keys hash < key")
         hashes.append(digest)
         names.append(" ".join(parts[1:]) or f"{path.name}:{number}")
+    if not hashes:  # a keys file was meant to restrict access: an empty one must not open it to everyone
+        raise ConfigError(f"{path}: the API keys file holds no key",
+                          hint="add one (python -m kaohe.api.keys new NAME >> FILE), or serve without keys on "
+                               "loopback with --no-auth")
     return tuple(hashes), tuple(names)
 
 

@@ -13,8 +13,10 @@ the page that explains it (`GET /problems/{code}`). Nothing here ever shows a st
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, Iterable
 
 from fastapi import Request
@@ -48,6 +50,10 @@ _TYPES = [
                 "negative number of hours, an unknown field, a missing id. Each entry of `errors` names the "
                 "record (path, type, index, id), the field path inside it and what is wrong. Fix those fields "
                 "and send the request again; nothing was evaluated."),
+    ProblemType("record.not_evaluable", 422, {"zh": "记录无法评估", "en": "The record could not be evaluated"},
+                "The record validates, but evaluating it failed inside the server. It has been logged under the "
+                "decision id; quote it when you report the problem. In a request with several schools, the others "
+                "are evaluated and this one is named in `errors`."),
     ProblemType("request.invalid", 422, {"zh": "请求参数不正确", "en": "The request is not valid"},
                 "A field of the request itself (not of a record) is missing or wrong: `ruleset`, `as_of` "
                 "(YYYY-MM-DD), `detail` (full or compact), or a query parameter. `errors[].field` names it."),
@@ -55,6 +61,9 @@ _TYPES = [
                 "The body could not be read as JSON (UTF-8). `detail` says where reading stopped."),
     ProblemType("request.incomplete", 400, {"zh": "请求体不完整", "en": "The body ended early"},
                 "The client closed the connection before the whole body arrived; nothing was evaluated."),
+    ProblemType("request.timeout", 408, {"zh": "请求体超时", "en": "The body took too long"},
+                "The body did not arrive in the time this server allows (body_timeout_seconds); the connection is "
+                "closed. Send it again at once, or send large exports to POST /v1/evaluations/stream."),
     ProblemType("request.too_large", 413, {"zh": "请求体过大", "en": "The body is too large"},
                 "The body is larger than this server accepts for this endpoint. Send fewer schools per "
                 "request, or use POST /v1/evaluations/stream, which reads JSON Lines as they arrive."),
@@ -286,8 +295,10 @@ def problem_for(exc: KaoheError) -> Problem:
     if isinstance(exc, NoRevisionInForce):
         return Problem("ruleset.not_in_force", exc.message, hint=exc.hint)
     if isinstance(exc, InputFormatError):
-        return Problem("request.malformed_json", exc.message, hint=exc.hint)
-    return Problem(exc.code, exc.message, status=422, hint=exc.hint)
+        return Problem("request.malformed_json", without_paths(exc.message), hint=exc.hint)
+    # anything else may quote a file the server read (a simulation's temporary copy, a parent ruleset)
+    return Problem(exc.code, without_paths(exc.message), status=422,
+                   hint=without_paths(exc.hint) if exc.hint else None)
 
 
 async def handle_kaohe_error(request: Request, exc: KaoheError) -> Response:
@@ -329,3 +340,27 @@ def install(app) -> None:
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(ClientDisconnect, handle_disconnect)
     app.add_exception_handler(Exception, handle_unexpected)
+
+
+# ---- diagnostics of ruleset checks, as a client may see them -------------------------------------------
+
+# an absolute path of this machine: /a/b/c.yaml, or C:\a\b.yaml
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])(?:/[^\s'\"/:]+)+/?|[A-Za-z]:\\[^\s'\"]+")
+
+
+def public_diagnostic(diagnostic: dict, file: str) -> dict:
+    """A diagnostic as a client may see it: files of the server (a parent ruleset's) by their base
+    name only, and no absolute paths of this machine in the message or hint."""
+    out = dict(diagnostic)
+    where = out.get("file")
+    if isinstance(where, str) and where != file:
+        out["file"] = PurePath(where).name or where
+    for key in ("message", "hint"):
+        if isinstance(out.get(key), str):
+            out[key] = without_paths(out[key])
+    return out
+
+
+def without_paths(text: str) -> str:
+    """`text` with every absolute path of this machine cut to its base name."""
+    return _ABSOLUTE_PATH.sub(lambda m: PurePath(m.group(0)).name or "…", text)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+import math
 
-from kaohe.engine.records import Region, School, Teacher
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kaohe.engine.records import Day, Region, School, Teacher
 
 from .examples import (EXAMPLE_AS_OF, EXAMPLE_CHANGED_RULESET, EXAMPLE_REGION, EXAMPLE_SCHOOL, EXAMPLE_TEACHER,
                        EXAMPLE_TEACHER_PASSING)
@@ -30,7 +32,7 @@ class _Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     ruleset: RulesetId
-    as_of: Optional[dt.date] = Field(default=None, description="evaluate as of this day (YYYY-MM-DD); picks the "
+    as_of: Optional[Day] = Field(default=None, description="evaluate as of this day (YYYY-MM-DD); picks the "
                                      "revision in force that day. Default: today (China Standard Time)")
     records_version: Literal["1"] = Field(default="1", description="version of the record format")
 
@@ -71,6 +73,31 @@ class SimulationRequest(_Envelope):
     changed_ruleset: Optional[str] = Field(
         default=None, description="YAML text of a changed revision of the ruleset (or of a ruleset that extends a "
         "loaded one); checked as POST /v1/rulesets/validate checks it, never executed")
+
+    @field_validator("set_values")
+    @classmethod
+    def _plausible_numbers(cls, values: dict) -> dict:
+        for name, value in values.items():
+            _check_parameter_value(name, value)
+        return values
+
+
+MAX_PARAMETER_MAGNITUDE = 1e9  # a parameter is an hour count, a share, a number of points: never near this
+MAX_PARAMETER_DEPTH = 8
+
+
+def _check_parameter_value(name: str, value: Any, depth: int = 0) -> None:
+    if depth > MAX_PARAMETER_DEPTH:
+        raise ValueError(f"{name}: the value is nested more than {MAX_PARAMETER_DEPTH} levels deep")
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, (int, float)):
+        if not (math.isfinite(value) and abs(value) <= MAX_PARAMETER_MAGNITUDE):
+            raise ValueError(f"{name}: a number must be finite and at most {MAX_PARAMETER_MAGNITUDE:,.0f} in size")
+        return
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        _check_parameter_value(name, item, depth + 1)
 
 
 EVALUATION_EXAMPLES = {
@@ -211,6 +238,9 @@ class EvaluationResponse(_Open):
     summary: Summary
     schools: list[SchoolVerdict]
     regions: list[RegionVerdict]
+    errors: Optional[list[RecordProblem]] = Field(default=None, description="records that validated but could not be "
+                                                  "evaluated (record.not_evaluable), and regions withheld with them; "
+                                                  "absent when there are none")
 
 
 class TeacherEvaluationResponse(_Open):

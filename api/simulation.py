@@ -28,8 +28,8 @@ from kaohe.engine.language import Resolved
 from kaohe.engine.records import Dataset
 
 from .evaluate import parse_request
-from kaohe.engine.jsonio import dumps
-from .problems import Problem, problem_for
+from kaohe.engine.jsonio import dumps, mask_id_cards
+from .problems import Problem, problem_for, public_diagnostic
 from .schemas import SimulationRequest
 
 CHANGED_FILE = "changed_ruleset.yaml"  # the name diagnostics give the text sent as changed_ruleset
@@ -51,7 +51,7 @@ def clean_diagnostic(diagnostic: dict, file: str | None = None, written_as: str 
     out = {k: diagnostic.get(k) for k in DIAGNOSTIC_KEYS if k in diagnostic}
     if written_as is not None and out.get("file") == written_as:
         out["file"] = file
-    return out
+    return public_diagnostic(out, file or CHANGED_FILE)
 
 
 def assignment(name: str, value: Any) -> str:
@@ -130,7 +130,7 @@ def simulate_body(body: bytes, registry, today: dt.date, lang: str, decision_id:
     baseline_revision, changed_revision = impact.baseline["revision"], impact.changed["revision"]
     headers = {"Kaohe-Changed-Revision": changed_revision}
     if text_format:
-        return Answer(impact.text(lang).encode("utf-8"), "text/plain; charset=utf-8", request.ruleset,
+        return Answer(mask_id_cards(impact.text(lang)).encode("utf-8"), "text/plain; charset=utf-8", request.ruleset,
                       baseline_revision, changed_revision, compiled, headers)
     out = {"decision_id": decision_id, "ruleset": request.ruleset, "as_of": as_of.isoformat(),
            "baseline_revision": baseline_revision, "changed_revision": changed_revision, "language": lang,

@@ -318,7 +318,15 @@ class StreamEvaluation:
             school = School(id=group.school_id, teachers=group.teachers)
         elif group.teachers:
             school = school.model_copy(update={"teachers": list(school.teachers) + group.teachers})
-        result = self.evaluator.school(school, self.as_of)
+        try:
+            result = self.evaluator.school(school, self.as_of)
+            entry = explain.school_dict(result, self.lang, self.detail)
+        except Exception:
+            log.exception("stream %s: school %s could not be evaluated", self.decision_id, school.id)
+            self._error(group.first, "record.not_evaluable",
+                        f"school {school.id} (lines {group.first}–{group.last}) could not be evaluated; it has been "
+                        "logged under the decision id", lines=[group.first, group.last], school_id=school.id)
+            return
         self.summary["schools"] += 1
         self.summary["schools_passing"] += result.verdict == "pass"
         self.summary["teachers"] += len(result.members)
@@ -327,7 +335,7 @@ class StreamEvaluation:
         self._teacher_results.extend(result.members)
         self._emit({"type": "school", "line": group.first, "lines": [group.first, group.last],
                     "decision_id": self.decision_id, "ruleset": self.header,
-                    "school": explain.school_dict(result, self.lang, self.detail)})
+                    "school": entry})
 
 
 async def evaluate_stream(chunks: AsyncIterator[bytes], state: StreamEvaluation) -> AsyncIterator[bytes]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import os
 import sys
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ def _parquet():
 
 # Item kinds
 SCHOOL, TEACHER, ROW, REGION, BAD = "s", "t", "r", "g", "x"
+# a school withheld because an unreadable line next to its records may have been one of them
+WITHHELD = "w"
 
 
 @dataclass(frozen=True)
@@ -161,8 +164,29 @@ else:  # pragma: no cover
         return data.get("id", _ABSENT), data.get("school_id", _ABSENT), data.get("level", _ABSENT)
 
 
-def bad_item(source: str, line: int, problem: str, code: str = "input.unreadable") -> tuple:
-    return (line, BAD, None, error_entry(source, line, code, [{"record": "", "field": "", "problem": problem}]))
+def bad_item(source: str, line: int, problem: str, code: str = "input.unreadable", key: str | None = None) -> tuple:
+    """A record that cannot be read; `key` is its school where that much of it could be read."""
+    return (line, BAD, key, error_entry(source, line, code, [{"record": "", "field": "", "problem": problem}],
+                                        school_id=key, school_evaluated=False if key is not None else None))
+
+
+_SCHOOL_ID_FIELD = re.compile(rb'"school_id"\s*:\s*"((?:[^"\\]|\\.){1,200})"')
+_SCHOOL_LINE_ID = re.compile(rb'^\s*\{\s*"id"\s*:\s*"((?:[^"\\]|\\.){1,200})"')
+
+
+def school_of_unreadable(raw: bytes) -> str | None:
+    """What can be read of a broken line's school: its `school_id` (a teacher), or the leading `id`
+    of a line that names `teachers` (a school with its teachers); None if neither is there whole."""
+    found = _SCHOOL_ID_FIELD.search(raw)
+    if found is None and b'"teachers"' in raw:
+        found = _SCHOOL_LINE_ID.search(raw)
+    if found is None:
+        return None
+    try:
+        value = json.loads(b'"' + found.group(1) + b'"')
+    except ValueError:
+        return None
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def read_jsonl(source: Source, progress: list | None = None) -> Iterator[tuple]:
@@ -186,7 +210,7 @@ def read_jsonl(source: Source, progress: list | None = None) -> Iterator[tuple]:
                 yield bad_item(name, line, "not a record: expected a JSON object")
                 continue
             except _NOT_JSON:
-                yield bad_item(name, line, f"not valid JSON: {_json_problem(raw)}")
+                yield bad_item(name, line, f"not valid JSON: {_json_problem(raw)}", key=school_of_unreadable(raw))
                 continue
             if school_id is not _ABSENT:
                 yield (line, TEACHER, group_key(school_id, line), raw)

@@ -13,12 +13,13 @@ import sqlite3
 from typing import Callable, Iterator
 
 from . import formats
-from .formats import BAD, REGION, ROW, Source
+from .formats import BAD, REGION, ROW, WITHHELD, Source
 from .worker import Chunk
 
 CHUNK_BYTES = 1 << 20  # raw input per chunk: big enough to amortise IPC, small enough to keep memory flat
 CHUNK_RECORDS = 2000
 ROW_BYTES = 1500  # a CSV/Parquet row counts as about this much toward CHUNK_BYTES
+_PICKLED = (ROW, BAD, WITHHELD)  # payloads that are not bytes, stored pickled while grouping on disk
 
 
 class NotGrouped(Exception):
@@ -44,8 +45,52 @@ def items_of(srcs: list[Source], position: list) -> Iterator[tuple]:
         position[0] = done
 
 
+def attach_unreadable(items: Iterator[tuple]) -> Iterator[tuple]:
+    """One rule for records that cannot be read: the school they may belong to is withheld.
+
+    A bad record whose school id could be read joins that school's group (as a bad member, so the
+    school is withheld and its error written once). One whose school cannot be read at all joins
+    the school of the record before it, and the school of the record after it is withheld too when
+    that is another: the line could have belonged to either. Only a bad record with no school
+    record on either side stands alone."""
+    previous = None  # the key of the last school record
+    waiting: list = []  # keyless bad records with no school before them
+    pending = None  # (line, src) of the last keyless bad record: withholds the next school if another
+    for item in items:
+        if item[0] == "columns":
+            yield item
+            continue
+        line, kind, key, payload, src = item
+        if kind == BAD:
+            if key is None and previous is None:
+                waiting.append(item)
+                continue
+            if key is None:
+                key = previous
+                pending = (line, src)
+            else:
+                previous = key
+            yield (line, BAD, key, payload, src)
+            continue
+        if kind == REGION or key is None:
+            yield item
+            continue
+        if waiting:
+            for bad_line, _, _, bad_payload, bad_src in waiting:
+                yield (bad_line, BAD, key, bad_payload, bad_src)
+            waiting = []
+        elif pending is not None and key != previous:
+            yield (line, WITHHELD, key, pending[0], src)
+        pending = None
+        previous = key
+        yield item
+    for bad in waiting:  # no school anywhere near: the error stands alone
+        yield bad
+
+
 def stream_groups(items: Iterator[tuple], srcs: list[Source]) -> Iterator[tuple]:
     """Consecutive records of a school → one group; NotGrouped if a closed school comes back."""
+    items = attach_unreadable(items)
     closed: dict = {}
     current, bucket, first = None, [], 0
     for item in items:
@@ -53,7 +98,7 @@ def stream_groups(items: Iterator[tuple], srcs: list[Source]) -> Iterator[tuple]
             yield item
             continue
         line, kind, key, payload, src = item
-        if kind == BAD:
+        if kind == BAD and key is None:
             yield ("error", payload)
         elif kind == REGION:
             yield ("region",)
@@ -73,7 +118,8 @@ def stream_groups(items: Iterator[tuple], srcs: list[Source]) -> Iterator[tuple]
 def spill_groups(items: Iterator[tuple], workdir: str, on_spilled: Callable[[int], None],
                   tick: Callable[[], None] = lambda: None) -> Iterator[tuple]:
     """Group on disk: every record into SQLite, then back out school by school (first appearance
-    order, records in input order). Bad records and regions come out first, as they are read."""
+    order, records in input order). Regions and bad records of no school come out first, as they are read."""
+    items = attach_unreadable(items)
     db = sqlite3.connect(os.path.join(workdir, "groups.sqlite"), isolation_level=None)
     try:
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=FILE", "cache_size=-16384"):
@@ -95,14 +141,14 @@ def spill_groups(items: Iterator[tuple], workdir: str, on_spilled: Callable[[int
                 yield item
                 continue
             line, kind, key, payload, src = item
-            if kind == BAD:
+            if kind == BAD and key is None:
                 yield ("error", payload)
                 continue
             if kind == REGION:
                 yield ("region",)
                 continue
             number = numbers.setdefault(key, len(numbers))
-            if kind == ROW:
+            if kind in _PICKLED:
                 payload = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
             rows.append((number, key if isinstance(key, str) else None, line, kind, src, payload))
             spilled += 1
@@ -121,7 +167,7 @@ def spill_groups(items: Iterator[tuple], workdir: str, on_spilled: Callable[[int
                     yield ("group", key, bucket)
                 current, bucket = number, []
                 key = stored_key if stored_key is not None else ("line", line)
-            bucket.append((line, kind, pickle.loads(payload) if kind == ROW else payload, src))
+            bucket.append((line, kind, pickle.loads(payload) if kind in _PICKLED else payload, src))
         if bucket:
             yield ("group", key, bucket)
     finally:
@@ -155,7 +201,7 @@ def chunks(events: Iterator[tuple], srcs: list[Source], position: list, counters
         if kind == "group":
             _, key, items = event
             chunk.groups.append((key, items))
-            chunk.records += len(items)
+            chunk.records += sum(1 for item in items if item[1] != WITHHELD)  # a marker is no record read
             size += sum(len(p) if isinstance(p, bytes) else ROW_BYTES for _, _, p, _ in items)
         elif kind == "error":
             chunk.errors.append(event[1])

@@ -56,6 +56,10 @@ from .worker import Job
 GROUPINGS = ("auto", "sorted", "spill")
 EXIT_OK, EXIT_BAD_RECORDS = 0, 4
 
+# entries of the errors file that name a school, not a bad record: withheld because a line next to
+# it could not be read, or valid but not evaluable (an internal error)
+NOT_RECORD_ERRORS = ("record.school_withheld", "record.not_evaluable")
+
 
 @dataclass
 class BatchSummary:
@@ -216,7 +220,7 @@ def _run(attempt: str, srcs: list[Source], runner: Runner, sinks: Sinks, workdir
         for chunk_position, records, result in runner.map(chunks(events, srcs, position, counters)):
             _, out, tallies, errors, teachers, not_evaluated = result
             totals.records_read += records
-            totals.records_invalid += len(errors)
+            totals.records_invalid += sum(1 for e in errors if e["code"] not in NOT_RECORD_ERRORS)
             totals.schools_not_evaluated += not_evaluated
             for tally in tallies:
                 totals.add_school(tally)

@@ -112,7 +112,7 @@ class Totals:
         return self
 
     def report(self, head: dict) -> dict:
-        status = "errors" if self.records_invalid else "ok"
+        status = "errors" if self.records_invalid or self.schools_not_evaluated else "ok"
         totals = self.total.to_dict(top=None)
         totals["schools_not_evaluated"] = self.schools_not_evaluated
         return {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -22,7 +23,9 @@ from pydantic import ValidationError
 
 from kaohe.engine import (BOOL_WORDS, LIST_COLUMNS, School, Teacher, dumps, explain, mask_id_card,
                           record_problems)
-from .formats import ROW, SCHOOL, TEACHER, error_entry
+from .formats import BAD, ROW, SCHOOL, TEACHER, WITHHELD, error_entry
+
+log = logging.getLogger("kaohe.batch")
 
 
 
@@ -114,17 +117,32 @@ def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
             errors.extend(problems)
             not_evaluated += 1
             continue
-        result = evaluator.school(school, as_of)
+        try:
+            result = evaluator.school(school, as_of)
+            written = verdict_rows(result) if parquet else dumps(explain.school_dict(result, lang, detail))
+        except Exception:  # one school that cannot be evaluated is reported; the rest go on
+            log.exception("school %s could not be evaluated", school.id)
+            errors.append(_not_evaluable(chunk.source, items, school))
+            not_evaluated += 1
+            continue
         teachers += len(result.members)
         tallies.append(tally_of(result))
         if parquet:
-            out.extend(verdict_rows(result))
+            out.extend(written)
         else:
-            out.append(dumps(explain.school_dict(result, lang, detail)))
+            out.append(written)
     if not parquet:
         out = b"\n".join(out) + b"\n" if out else b""
     errors.sort(key=lambda e: (e["file"], e["line"]))
     return chunk.number, out, tallies, errors, teachers, not_evaluated
+
+
+def _not_evaluable(names: tuple, items: list, school: School) -> dict:
+    line, _, _, src = items[0]
+    return error_entry(names[src], line, "record.not_evaluable", [{
+        "record": f"school {mask_id_card(school.id)}", "field": "",
+        "problem": "the school validates but could not be evaluated (an internal error, logged)"}],
+        record_id=school.id, school_id=school.id, school_evaluated=False)
 
 
 def tally_of(result) -> tuple:
@@ -188,6 +206,13 @@ def build_school(names: tuple, columns: dict, key, items: list) -> tuple[School 
                 school = School.model_validate_json(payload)
             except ValidationError as exc:
                 problems.append(_school_error(source, line, payload, exc))
+        elif kind == BAD:  # a record that could not be read, of this school or next to its records
+            problems.append(dict(payload))
+        elif kind == WITHHELD:
+            problems.append(error_entry(source, line, "record.school_withheld", [{
+                "record": f"school {mask_id_card(school_id)}" if school_id else "school", "field": "",
+                "problem": f"line {payload}, next to this school's records, could not be read and may have been "
+                           "one of them"}], school_id=school_id))
         elif kind == ROW:
             teacher, school_cell, problem = _row_teacher(source, columns[src], line, payload, school_id)
             if problem:

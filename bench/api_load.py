@@ -282,7 +282,7 @@ def free_port() -> int:
 
 def start_server(port: int, workers: int, access_log: bool) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "kaohe.api.server", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-           "--log-level", "warning"]
+           "--log-level", "warning", "--no-auth"]
     if access_log:
         cmd.append("--access-log")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -20,6 +20,7 @@ the same values gets the same decision without another round-trip into the engin
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import threading
 
@@ -96,6 +97,8 @@ class RuleMatcher:
                 continue  # absent: no comparison on it can hold
             if hasattr(value, "toordinal"):
                 value = value.toordinal()
+            elif type(value) is float:
+                value = _readable_float(value)
             fact[prop] = value
         return fact
 
@@ -117,6 +120,18 @@ class RuleMatcher:
             if "seen" not in self._fired:
                 raise RuntimeError(f"durable_rules did not process the fact for {self.name}")
             return frozenset(self._fired - {"seen"})
+
+
+def _readable_float(value: float) -> float:
+    """durable_rules' JSON reader fails (error 204) on a number in exponent form without a decimal
+    point, which is how Python writes 1e-05, 5e-324 or 1e+16; the next float after it is written
+    with one (1.0000000000000001e-05) and differs by one unit in the last place."""
+    for _ in range(4):  # a subnormal may take a step or two (5e-324 → 1e-323 → 1.5e-323)
+        text = repr(value)
+        if not math.isfinite(value) or "e" not in text or "." in text:
+            break
+        value = math.nextafter(value, math.inf)
+    return value
 
 
 def registered_count() -> int:

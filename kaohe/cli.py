@@ -250,10 +250,10 @@ def cmd_doc(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from kaohe.api.server import serve
+    from kaohe.api.server import serve, serve_keywords
 
     serve(args.host, args.port, args.workers, args.rulesets, args.plugin, args.keys_file,
-          allow_anonymous=args.allow_anonymous, access_log=args.access_log, log_level=args.log_level)
+          access_log=args.access_log, log_level=args.log_level, **serve_keywords(args))
     return 0
 
 
@@ -367,8 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worker processes (durable_rules is single-threaded per process)")
     p.add_argument("--keys-file", help="file of API key hashes (env KAOHE_API_KEYS_FILE); "
                    "make one with: python -m kaohe.api.keys new NAME")
-    p.add_argument("--allow-anonymous", action="store_true", default=None,
-                   help="serve without API keys on a non-loopback address (loopback without keys is allowed, with a warning)")
+    from kaohe.api.server import add_serve_arguments
+
+    add_serve_arguments(p)  # --no-auth, TLS
     p.add_argument("--access-log", action="store_true")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.add_argument("--rulesets", action="append", default=[], metavar="PATH",

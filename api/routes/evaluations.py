@@ -11,6 +11,8 @@ from starlette.responses import Response
 
 from ..deps import (ApiKeyDep, DecisionIdDep, JsonBodyDep, LanguageDep, MetricsDep, RegistryDep, SettingsDep, TodayDep,
                     check_media_type, content_language)
+from kaohe.engine.records import Day
+
 from ..evaluate import Decided, evaluate_dataset, evaluate_teacher
 from ..problems import Problem
 from ..schemas import (DETAIL_DESCRIPTION, EVALUATION_EXAMPLES, TEACHER_EXAMPLES, Detail, EvaluationRequest,
@@ -83,7 +85,7 @@ async def evaluate_stream_route(
         request: Request, registry: RegistryDep, lang: LanguageDep, today: TodayDep, decision_id: DecisionIdDep,
         metrics: MetricsDep, settings: SettingsDep, _key: ApiKeyDep,
         ruleset: Annotated[RulesetId, Query(description="ruleset id")],
-        as_of: Annotated[Optional[dt.date], Query(description="evaluate as of this day (default: today)")] = None,
+        as_of: Annotated[Optional[Day], Query(description="evaluate as of this day (default: today)")] = None,
         detail: Annotated[Detail, Query(description=DETAIL_DESCRIPTION)] = "compact") -> Response:
     """Reads the body as it arrives and answers one line per school as soon as the school's
     lines are all read; a line that is bad yields an error line with its line number, and the

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from ..deps import MetricsAccessDep, MetricsDep
 from kaohe.engine.jsonio import dumps
-from ..problems import TYPES, Problem, ProblemType
+from ..problems import TYPES, Problem, ProblemType, without_paths
 from ..schemas import Health, ProblemDetails, ProblemPage, Readiness
 
 router = APIRouter(tags=["operations 运维"])
@@ -25,13 +25,18 @@ async def healthz() -> Response:
     return _json({"status": "ok"})
 
 
-@router.get("/readyz", summary="The rulesets are loaded and requests can be served", response_model=Readiness,
-            responses={503: {"model": Readiness, "description": "not ready yet"}})
+@router.get("/readyz", summary="Every configured ruleset is loaded and requests can be served", response_model=Readiness,
+            responses={503: {"model": Readiness, "description": "not ready: still loading, or a ruleset or plugin "
+                             "failed to load (`problems` says which)"}})
 async def readyz(request: Request) -> Response:
     loaded = getattr(request.app.state, "loaded", None)
     ids = loaded.registry.ids() if loaded is not None else []
-    problems = [{"plugin": p.plugin, "reason": p.reason} for p in (loaded.problems if loaded is not None else [])]
-    ready = bool(ids)
+    # open to anyone: the reasons name files by their base name, never by the server's paths
+    problems = [{"plugin": without_paths(str(p.plugin)), "reason": without_paths(str(p.reason))}
+                for p in (loaded.problems if loaded is not None else [])]
+    # ready only when every configured ruleset and plugin is serving: one that failed to load would
+    # otherwise be answered "no such ruleset" while the load balancer thinks all is well
+    ready = bool(ids) and not problems
     return _json({"status": "ready" if ready else "not_ready", "rulesets": ids, "problems": problems},
                  200 if ready else 503)
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from kaohe.engine.compiler import CompiledRuleset
 from kaohe.engine.errors import UnknownRuleset
+from kaohe.engine.records import Day
 from kaohe.engine.registry import Registry
 
 from ..deps import (ApiKeyDep, LanguageDep, RegistryDep, SettingsDep, TodayDep, WorkerDep, check_media_type,
@@ -112,12 +113,20 @@ def ruleset_detail(compiled: CompiledRuleset, registry: Registry, lang: str, tod
             "rules": rules, "revisions": _revisions(registry, r.id, today)}
 
 
+@router.api_route("/validate", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def validate_other_methods() -> Response:
+    """`validate` is no ruleset id: any method but POST is answered 405, not read as GET /{ruleset_id}."""
+    raise Problem("http.method_not_allowed", "POST /v1/rulesets/validate checks ruleset text; no other method is "
+                  "allowed here", headers={"Allow": "POST"})
+
+
 @router.get("/{ruleset_id}", summary="规则集详情 One ruleset: rules, parameters, citations, revisions",
-            response_model=RulesetDetail, responses={401: _PROBLEM, 404: _PROBLEM, 422: _PROBLEM})
+            response_model=RulesetDetail, responses={401: _PROBLEM, 404: _PROBLEM, 422: _PROBLEM,
+                                                     405: {**_PROBLEM, "description": "`validate` is no ruleset id"}})
 async def get_ruleset(
         ruleset_id: Annotated[str, Path(max_length=64, description="ruleset id, e.g. guangdong")],
         registry: RegistryDep, lang: LanguageDep, today: TodayDep, _key: ApiKeyDep,
-        as_of: Annotated[Optional[dt.date], Query(description="the revision in force on this day")] = None,
+        as_of: Annotated[Optional[Day], Query(description="the revision in force on this day")] = None,
         revision: Annotated[Optional[str], Query(max_length=64, description="a revision by its hash")] = None) -> Response:
     """Rules with titles and citations, parameters with value, unit, the open question of reading
     the policy and the reading chosen, measures, sources, and every revision's effective period.

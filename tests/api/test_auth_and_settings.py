@@ -97,30 +97,67 @@ def test_keys_tool_prints_a_hash_line_and_no_key_on_stdout(capsys):
     assert out.strip() == f"{hash_key(key)}  county" and key not in out
 
 
-def test_settings_from_the_environment(tmp_path):
+def test_settings_from_the_environment(tmp_path, monkeypatch):
     keys = tmp_path / "keys"
     keys.write_text(hash_key(KEY) + "\n", encoding="utf-8")
     env = {"KAOHE_API_KEYS_FILE": str(keys), "KAOHE_API_KEY_HASHES": hash_key(OTHER), "KAOHE_RULESETS": "/a:/b",
-           "KAOHE_PLUGINS": "x.y, z", "KAOHE_API_MAX_BODY_BYTES": "1234", "KAOHE_API_ALLOW_ANONYMOUS": "0",
-           "KAOHE_API_TIMEZONE": "UTC"}
-    settings = Settings.from_env(env)
+           "KAOHE_PLUGINS": "x.y, z", "KAOHE_API_MAX_BODY_BYTES": "1234", "KAOHE_API_NO_AUTH": "0",
+           "KAOHE_API_TIMEZONE": "UTC", "KAOHE_API_HEADER_TIMEOUT_SECONDS": "2.5"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
     assert set(settings.api_key_hashes) == {hash_key(KEY), hash_key(OTHER)}
     assert settings.ruleset_paths == ("/a", "/b") and settings.plugin_modules == ("x.y", "z")
     assert (settings.max_body_bytes, settings.allow_anonymous, settings.timezone) == (1234, False, "UTC")
-    with pytest.raises(ConfigError):
-        Settings.from_env({"KAOHE_API_KEY_HASHES": KEY})
-    with pytest.raises(ConfigError):
-        Settings.from_env({"KAOHE_API_MAX_BODY_BYTES": "10MB"})
+    assert settings.header_timeout_seconds == 2.5
+    assert Settings.from_env(max_body_bytes=99).max_body_bytes == 99  # arguments win over the environment
+    # the workers rebuild the settings from JSON: the keys file's keys are not added twice
+    assert Settings.model_validate_json(settings.model_dump_json()).api_key_hashes == settings.api_key_hashes
+    monkeypatch.setenv("KAOHE_API_KEY_HASHES", KEY)
+    with pytest.raises(ConfigError, match="KAOHE_API_KEY_HASHES"):
+        Settings.from_env()
+    monkeypatch.setenv("KAOHE_API_KEY_HASHES", hash_key(OTHER))
+    monkeypatch.setenv("KAOHE_API_MAX_BODY_BYTES", "10MB")
+    with pytest.raises(ConfigError, match="KAOHE_API_MAX_BODY_BYTES"):
+        Settings.from_env()
 
 
-def test_without_keys_a_loopback_server_is_open_and_any_other_refuses_to_start(tmp_path):
+def test_a_server_needs_keys_or_an_explicit_no_auth_on_loopback(tmp_path):
     empty = Settings()
-    assert resolve_settings("127.0.0.1", settings=empty).allow_anonymous is True
-    assert resolve_settings("::1", settings=empty).allow_anonymous is True
-    with pytest.raises(ConfigError, match="no API keys"):
-        resolve_settings("0.0.0.0", settings=empty)
-    assert resolve_settings("0.0.0.0", settings=empty, allow_anonymous=True).allow_anonymous is True
+    for host in ("127.0.0.1", "::1", "0.0.0.0", "10.1.2.3"):
+        with pytest.raises(ConfigError, match="no API keys"):
+            resolve_settings(host, settings=empty)
+    assert resolve_settings("127.0.0.1", settings=empty, no_auth=True).allow_anonymous is True
+    assert resolve_settings("::1", settings=empty, no_auth=True).allow_anonymous is True
+    with pytest.raises(ConfigError, match="refused on 0.0.0.0"):
+        resolve_settings("0.0.0.0", settings=empty, no_auth=True)
     keys = tmp_path / "keys"
     keys.write_text(hash_key(KEY) + "\n", encoding="utf-8")
     keyed = resolve_settings("0.0.0.0", keys_file=str(keys), settings=empty)
-    assert keyed.api_key_hashes == (hash_key(KEY),) and keyed.auth_enabled
+    assert keyed.api_key_hashes == (hash_key(KEY),) and keyed.auth_enabled and not keyed.allow_anonymous
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
+def test_an_empty_keys_file_is_a_start_up_error(tmp_path, text):
+    keys = tmp_path / "keys"
+    keys.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="holds no key"):
+        load_key_file(keys)
+    with pytest.raises(ConfigError, match="holds no key"):
+        resolve_settings("127.0.0.1", keys_file=str(keys), settings=Settings())
+
+
+def test_readiness_is_503_while_a_configured_ruleset_failed_to_load(app_factory, tmp_path, api_loaded):
+    from kaohe.api.app import create_app
+    from kaohe.plugins.manager import build_registry
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("kaohe: 1\nid: broken\nversion: '1'\nparameters: [\n", encoding="utf-8")
+    app = create_app(Settings(allow_anonymous=True), loaded=build_registry((str(broken),)))
+    with TestClient(app) as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503, response.text
+        assert response.json()["status"] == "not_ready" and response.json()["problems"]
+        assert str(tmp_path) not in response.text and "broken.yaml" in response.text  # no server paths
+    with TestClient(app_factory()) as client:
+        assert client.get("/readyz").status_code == 200

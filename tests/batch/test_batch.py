@@ -124,21 +124,27 @@ def test_bad_lines_are_reported_by_number_and_the_rest_is_evaluated(corrupted, t
     summary = run(path, tmp_path / "out.jsonl", errors_path=errors, summary_path=tmp_path / "summary.json")
     reported = batch_data.lines(errors)
     assert [(e["line"], e["code"]) for e in reported] == [
-        (3, "input.unreadable"), (6, "record.invalid_field"), (8, "input.unreadable"), (11, "record.duplicate_school")]
+        (3, "input.unreadable"), (4, "record.school_withheld"), (6, "record.invalid_field"), (8, "input.unreadable"),
+        (9, "record.school_withheld"), (11, "record.duplicate_school")]
     assert reported[0]["reason"].startswith("not valid JSON: ")
-    assert reported[2]["reason"] == "not a record: expected a JSON object"
-    assert reported[3]["reason"] == (f"school {schools[0]['id']}: a second record for this school "
+    assert reported[3]["reason"] == "not a record: expected a JSON object"
+    assert reported[5]["reason"] == (f"school {schools[0]['id']}: a second record for this school "
                                      "(the first is on line 1); give each school once")
-    fields = [(p["record"], p["field"]) for p in reported[1]["problems"]]
+    fields = [(p["record"], p["field"]) for p in reported[2]["problems"]]
     assert ("teacher 110101***********4 (teachers[1])", "id") in fields
     assert (f"teacher {schools[4]['id']}-T0003 (teachers[2])", "hours[0].hours") in fields
-    assert reported[1]["school_evaluated"] is False
+    # a line that cannot be read withholds the schools on either side of it: it may have been either's
+    assert [(e["school_id"], e["school_evaluated"]) for e in reported[:2]] == [(schools[1]["id"], False),
+                                                                              (schools[2]["id"], False)]
+    assert "line 3" in reported[1]["reason"]
+    assert [e["school_id"] for e in reported[3:5]] == [schools[5]["id"], schools[6]["id"]]
+    assert reported[2]["school_evaluated"] is False
     assert ID_CARD not in errors.read_text(encoding="utf-8")
     evaluated = [line["id"] for line in batch_data.lines(tmp_path / "out.jsonl")]
-    # the school given twice and the one with a bad teacher are not evaluated; every other one is
-    assert evaluated == [s["id"] for s in schools if s["id"] not in (schools[0]["id"], schools[4]["id"])]
+    # the school given twice, the one with a bad teacher, and those next to unreadable lines are not evaluated
+    assert evaluated == [schools[3]["id"], schools[7]["id"]]
     assert (summary.status, summary.exit_code) == ("errors", 4)
-    assert (summary.records_read, summary.records_invalid, summary.schools_not_evaluated) == (11, 4, 2)
+    assert (summary.records_read, summary.records_invalid, summary.schools_not_evaluated) == (11, 4, 6)
     report = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert report["status"] == "errors"
     assert report["records"] == {"read": 11, "invalid": 4, "regions_skipped": 0}
@@ -298,3 +304,60 @@ def test_a_line_that_is_not_valid_unicode_is_a_bad_record_not_a_crash(tmp_path):
     (bad,) = [json.loads(line) for line in (tmp_path / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     assert (bad["line"], bad["code"]) == (1, "input.unreadable")
     assert summary.schools == 1 and summary.exit_code == 4
+
+
+# ---- one rule for bad lines (issue 13) ------------------------------------------------------------------
+
+def _teacher_lines(school_id: str, count: int) -> list[dict]:
+    return [{"id": f"{school_id}-T{i}", "school_id": school_id, "name": f"教师{i}"} for i in range(count)]
+
+
+@pytest.mark.parametrize("grouping_mode", ["sorted", "unsorted"])
+def test_a_truncated_teacher_line_withholds_its_school_when_its_school_id_can_be_read(tmp_path, grouping_mode):
+    """A teacher line that parses but does not validate withholds its school; a truncated one must too,
+    not let the school be judged as if that teacher did not exist."""
+    lines = [json.dumps(t, ensure_ascii=False) for t in _teacher_lines("S-A", 3) + _teacher_lines("S-B", 2)]
+    lines[1] = lines[1][:-12]  # cut off inside the record, after its school_id
+    if grouping_mode == "unsorted":
+        lines = [lines[3], lines[0], lines[4], lines[1], lines[2]]
+    source = batch_data.write_jsonl(tmp_path / "teachers.jsonl", lines)
+    summary = run(source, tmp_path / "out.jsonl", errors_path=tmp_path / "errors.jsonl")
+    evaluated = [line["id"] for line in batch_data.lines(tmp_path / "out.jsonl")]
+    reported = batch_data.lines(tmp_path / "errors.jsonl")
+    assert evaluated == ["S-B"]
+    assert [(e["code"], e["school_id"], e["school_evaluated"]) for e in reported] == [("input.unreadable", "S-A", False)]
+    assert summary.schools_not_evaluated == 1 and summary.records_invalid == 1 and summary.exit_code == 4
+
+
+def test_a_line_whose_school_cannot_be_read_withholds_the_schools_beside_it(tmp_path):
+    lines = [json.dumps(t, ensure_ascii=False) for t in _teacher_lines("S-A", 2) + _teacher_lines("S-B", 2)
+             + _teacher_lines("S-C", 2)]
+    lines.insert(2, '{"id": "S-?-T9", "na')  # between S-A and S-B: no school id to read
+    source = batch_data.write_jsonl(tmp_path / "teachers.jsonl", lines)
+    summary = run(source, tmp_path / "out.jsonl", errors_path=tmp_path / "errors.jsonl")
+    assert [line["id"] for line in batch_data.lines(tmp_path / "out.jsonl")] == ["S-C"]
+    reported = batch_data.lines(tmp_path / "errors.jsonl")
+    assert [(e["line"], e["code"], e["school_id"]) for e in reported] == [
+        (3, "input.unreadable", "S-A"), (4, "record.school_withheld", "S-B")]
+    assert summary.records_invalid == 1 and summary.schools_not_evaluated == 2
+
+
+def test_a_school_that_cannot_be_evaluated_goes_to_the_errors_file_and_the_rest_on(tmp_path, monkeypatch):
+    from kaohe.engine.evaluation import Evaluator
+
+    original = Evaluator.school
+
+    def school_or_fail(self, school, as_of, teachers=None):
+        if school.id == "S-B":
+            raise RuntimeError("error 202 from the rule engine")
+        return original(self, school, as_of, teachers)
+
+    monkeypatch.setattr(Evaluator, "school", school_or_fail)
+    records = [{"id": sid, "teachers": _teacher_lines(sid, 2)} for sid in ("S-A", "S-B", "S-C")]
+    source = batch_data.write_jsonl(tmp_path / "schools.jsonl", records)
+    summary = run(source, tmp_path / "out.jsonl", errors_path=tmp_path / "errors.jsonl")
+    assert [line["id"] for line in batch_data.lines(tmp_path / "out.jsonl")] == ["S-A", "S-C"]
+    [entry] = batch_data.lines(tmp_path / "errors.jsonl")
+    assert (entry["line"], entry["code"], entry["school_id"]) == (2, "record.not_evaluable", "S-B")
+    assert "202" not in json.dumps(entry)
+    assert summary.schools_not_evaluated == 1 and summary.exit_code == 4

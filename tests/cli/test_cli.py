@@ -106,10 +106,13 @@ def test_batch_mode_streams_jsonl_and_reports_bad_lines_with_exit_4(capsys, tmp_
     code, _, err = run(capsys, "evaluate", "--ruleset", "guangdong", "--as-of", "2022-12-31", str(source),
                        "-o", str(out), "--workers", "1", "--errors", str(errors))
     assert code == 4 and "1 bad records" in err
-    (bad,) = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
+    bad, withheld = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
     assert bad["line"] == 3 and bad["code"] == "input.unreadable"
+    # the broken line may have belonged to the school before it or the one after: both are withheld
+    assert (withheld["line"], withheld["code"]) == (4, "record.school_withheld")
+    assert (bad["school_id"], withheld["school_id"]) == (json.loads(lines[1])["id"], json.loads(lines[3])["id"])
     schools = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(schools) == len(lines) - 1 and all(s["verdict"] in ("pass", "fail") for s in schools)
+    assert len(schools) == len(lines) - 3 and all(s["verdict"] in ("pass", "fail") for s in schools)
 
 
 def test_simulate_set_reports_exactly_the_teachers_between_the_old_and_new_threshold(capsys, tmp_path):

@@ -6,6 +6,8 @@ import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from gd_records import complete_teacher
 
 from kaohe.engine import explain
@@ -81,3 +83,12 @@ def test_first_fact_unmatched_does_not_crash_the_process():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("value", [1e-05, 5e-05, 1e-300, 5e-324, 1e+16, 1e+300, -1e-05])
+def test_numbers_python_writes_in_exponent_form_reach_durable_rules(value):
+    """durable_rules cannot read 1e-05 (no decimal point): found by the schema property test."""
+    from kaohe.engine.durable_backend import RuleMatcher
+
+    matcher = RuleMatcher.get("test.exponent_form", {"require": {"$gte": {"v_x": 0}}}, {"v_x": lambda v: v["x"]})
+    assert matcher.match({"x": value}) == (frozenset({"require"}) if value >= 0 else frozenset())

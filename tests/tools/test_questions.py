@@ -72,7 +72,7 @@ parameters:
 
 
 @pytest.fixture
-def loaded(tmp_path):
+def parent_and_child(tmp_path):
     (tmp_path / "parent.yaml").write_text(PARENT, encoding="utf-8")
     (tmp_path / "child.yaml").write_text(CHILD, encoding="utf-8")
     registry = Registry()
@@ -81,8 +81,8 @@ def loaded(tmp_path):
     return registry
 
 
-def test_every_parameter_with_a_question_and_nothing_else(loaded):
-    questions = register(loaded, "qtest-parent").questions
+def test_every_parameter_with_a_question_and_nothing_else(parent_and_child):
+    questions = register(parent_and_child, "qtest-parent").questions
     assert [(q.ruleset_id, q.parameter, q.value) for q in questions] == [
         ("qtest-parent", "min_plans", 1), ("qtest-parent", "max_plan_kb", 2048)]
     first = questions[0]
@@ -90,28 +90,28 @@ def test_every_parameter_with_a_question_and_nothing_else(loaded):
     assert first.reading == {"zh": "整个周期一份.", "en": "One for the whole cycle."}
 
 
-def test_decided_by_as_written_else_the_jurisdictions_education_department(loaded):
-    by_name = {q.parameter: q for q in register(loaded, "qtest-parent").questions}
+def test_decided_by_as_written_else_the_jurisdictions_education_department(parent_and_child):
+    by_name = {q.parameter: q for q in register(parent_and_child, "qtest-parent").questions}
     assert by_name["max_plan_kb"].decided_by == {"zh": "岳阳市教育局", "en": "Yueyang City Education Bureau"}
     assert by_name["max_plan_kb"].decided_by_default is False
     assert by_name["min_plans"].decided_by == {"zh": "岳阳县教育局", "en": "Yueyang County Education Bureau"}
     assert by_name["min_plans"].decided_by_default is True
 
 
-def test_an_inherited_question_shows_the_childs_value_and_where_it_was_asked(loaded):
-    child = {q.parameter: q for q in register(loaded, "qtest-child").questions}
+def test_an_inherited_question_shows_the_childs_value_and_where_it_was_asked(parent_and_child):
+    child = {q.parameter: q for q in register(parent_and_child, "qtest-child").questions}
     assert (child["min_plans"].value, child["min_plans"].asked_in) == (2, "qtest-parent")
     assert child["min_plans"].decided_by["zh"] == "岳阳市教育局"  # the child's jurisdiction, a city
 
 
-def test_register_of_all_loaded_rulesets(loaded):
-    assert [(q.ruleset_id, q.parameter) for q in register(loaded).questions] == [
+def test_register_of_all_loaded_rulesets(parent_and_child):
+    assert [(q.ruleset_id, q.parameter) for q in register(parent_and_child).questions] == [
         ("qtest-child", "min_plans"), ("qtest-child", "max_plan_kb"),
         ("qtest-parent", "min_plans"), ("qtest-parent", "max_plan_kb")]
 
 
-def test_text_and_json(loaded):
-    reg = register(loaded, "qtest-parent")
+def test_text_and_json(parent_and_child):
+    reg = register(parent_and_child, "qtest-parent")
     assert reg.text("zh").splitlines()[:8] == [
         "待决问题登记 — 共 2 个问题",
         "",
