@@ -2,10 +2,11 @@
 
 Every field of a teacher or a school in the JSON Schema becomes a labelled input: text, number,
 date, a yes/no choice, a list (one item a line), a table of rows for a list of objects (hour
-ledger, artefacts, assessments…), `name=count` lines for counts. Reading back, values stay the
-text that was typed: pydantic reads them as the schema's types and names the field when one does
-not fit. A row left wholly empty is no record and is left out; a half-filled row is kept and
-checked, so nothing typed is dropped.
+ledger, artefacts, assessments…), `name=count` lines for counts. Reading back, a number or a
+yes/no typed as the schema asks becomes that type (records are strict: "5" is no number); what
+does not read as one stays the text typed, so validation names the field and says why. A row left
+wholly empty is no record and is left out; a half-filled row is kept and checked, so nothing typed
+is dropped.
 """
 
 from __future__ import annotations
@@ -127,8 +128,24 @@ def find_rows_field(level: str, key: str) -> Field | None:
 
 # ---- reading a submitted form back ---------------------------------------------------------------
 
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+_DECIMAL = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+
+
 def _clean(value: str) -> str:
     return value.strip()
+
+
+def typed(kind: str, text: str) -> Any:
+    """Form text as the schema's type where it reads as one; else the text, for validation to name."""
+    if kind == "number":
+        if _INTEGER.match(text):
+            return int(text)
+        if _DECIMAL.match(text):
+            return float(text)
+    elif kind == "bool" and text in ("true", "false"):
+        return text == "true"
+    return text
 
 
 def read_record(level: str, items: Iterable[tuple[str, str]]) -> dict:
@@ -155,11 +172,11 @@ def read_record(level: str, items: Iterable[tuple[str, str]]) -> dict:
                 if not line.strip():
                     continue
                 key, _, count = line.partition("=")
-                counts[key.strip()] = count.strip()  # a line without '=' names its key; pydantic says what is wrong
+                counts[key.strip()] = typed("number", count.strip())  # a line without '=': validation says so
             if counts:
                 record[f.key] = counts
         elif raw:
-            record[f.key] = raw
+            record[f.key] = typed(f.kind, raw)
     return record
 
 
@@ -182,7 +199,7 @@ def _read_rows(rows: Field, values: dict[str, list[str]]) -> list[dict]:
             if column.kind == "lines":
                 entry[column.key] = [line.strip() for line in raw.splitlines() if line.strip()]
             else:
-                entry[column.key] = raw
+                entry[column.key] = typed(column.kind, raw)
         if entry:
             out.append(entry)
     return out

@@ -70,10 +70,13 @@ def test_a_form_reads_back_into_a_record_dropping_only_empty_rows():
              ("school.id", "not this level"), ("mode", "form")]
     record = forms.read_record("teacher", items)
     assert record == {"id": "T1", "school_id": "S1", "ability_points": ["GD:B1", "GD:B4"],
-                      "hours": [{"category": "校本研修", "kind": "研修作业", "hours": "5", "date": "2022-05-01"},
+                      "hours": [{"category": "校本研修", "kind": "研修作业", "hours": 5, "date": "2022-05-01"},
                                 {"kind": "听课评课"}]}
     counts = forms.read_record("school", [("school.id", "S1"), ("school.counts", "优秀案例=3\n\n示范课 = 2")])
-    assert counts == {"id": "S1", "counts": {"优秀案例": "3", "示范课": "2"}}
+    assert counts == {"id": "S1", "counts": {"优秀案例": 3, "示范课": 2}}
+    loose = forms.read_record("teacher", [("teacher.hours.0.hours", "4.5"), ("teacher.hours.1.hours", "五"),
+                                          ("teacher.full_time", "false")])
+    assert loose == {"full_time": False, "hours": [{"hours": 4.5}, {"hours": "五"}]}  # "五" left for validation to name
 
 
 def test_a_bad_field_is_named_in_the_readers_language(anonymous):
