@@ -15,6 +15,8 @@ from kaohe.plugins.manager import Loaded, build_registry
 
 from . import problems
 from .routes import evaluations, operations, questions, rulesets, simulations
+from .reload import install_sighup
+from .routes import decisions as routes_decisions
 from .fastpath import TeacherFastPath
 from .compile_worker import CompileWorker
 from .metrics import ApiMetrics, MetricsMiddleware
@@ -71,11 +73,23 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
                                          recycle_after=config.worker_recycle_after, queue_limit=config.worker_queue_limit)
         if getattr(app.state, "worker_prestart", False):
             app.state.worker.prestart()
+        if config.record and config.database_url and app.state.decisions is None:
+            from kaohe.store.service import DecisionService  # SQLAlchemy only when decisions are recorded
+
+            app.state.decisions = await run_in_threadpool(
+                DecisionService, config.database_url, lambda: app.state.loaded.registry, config.record_queue_size)
+        if getattr(app.state, "reload_on_sighup", False):
+            import asyncio
+
+            install_sighup(app, asyncio.get_running_loop())
         try:
             yield
         finally:
             app.state.worker.close()
             app.state.worker = None
+            if app.state.decisions is not None:
+                await run_in_threadpool(app.state.decisions.close)  # writes what is still queued
+                app.state.decisions = None
 
     app = FastAPI(title="kaohe 考核 API", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # served offline by the console (install_console below)
@@ -83,6 +97,8 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
     app.state.settings = settings
     app.state.loaded = loaded
     app.state.worker = None
+    app.state.decisions = None  # kaohe.store.service.DecisionService when decisions are recorded
+    app.state.reload_status = None
     app.state.metrics = ApiMetrics(settings.multiprocess_metrics_dir)
     problems.install(app)
     if settings.fast_path:
@@ -93,6 +109,8 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
     app.include_router(simulations.router)
     app.include_router(rulesets.router)
     app.include_router(questions.router)
+    app.include_router(routes_decisions.router)
+    app.include_router(routes_decisions.reload_router)
     app.include_router(operations.router)
     app.include_router(operations.problems_router)
     install_console(app, docs=settings.docs)  # /console, `/` → /console/, /docs and /redoc from local files
@@ -104,6 +122,12 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
 
     app.openapi = openapi
     return app
+
+
+ACCEPT_LANGUAGE = {"name": "Accept-Language", "in": "header", "required": False,
+                   "description": "zh-CN (default) or en: the language of explanations, reports and problems; "
+                                  "the answer says which in Content-Language",
+                   "schema": {"type": "string", "default": "zh-CN", "examples": ["zh-CN", "en"]}}
 
 
 def build_openapi(app: FastAPI) -> dict:
@@ -119,6 +143,13 @@ def build_openapi(app: FastAPI) -> dict:
             if name in components and components[name] != definition:
                 raise RuntimeError(f"OpenAPI schema name clash: {name}")
             components[name] = definition
+    # every /v1 route answers in the language Accept-Language asks for (read by LanguageDep from the
+    # request itself, so FastAPI does not see it as a parameter)
+    schema["components"].setdefault("parameters", {})["AcceptLanguage"] = ACCEPT_LANGUAGE
+    for name, path in schema.get("paths", {}).items():
+        if name.startswith("/v1/"):
+            for operation in path.values():
+                operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/AcceptLanguage"})
     # a non-JSON response class makes FastAPI write `type: string` beside the model's $ref
     for path in schema.get("paths", {}).values():
         for operation in path.values():

@@ -110,7 +110,7 @@ def lint_in_child(text: str, file: str) -> list[dict]:
     from kaohe.engine.lint import lint_text
 
     try:
-        return [public_diagnostic(d.to_dict(), file) for d in lint_text(text, file, _CHILD["known"], _CHILD["extensions"])]
+        return [public_diagnostic(d.to_dict("both"), file) for d in lint_text(text, file, _CHILD["known"], _CHILD["extensions"])]
     except RecursionError:
         return [failed_check(file, "the document is nested too deeply to check")]
     except Exception:  # a checker bug must not become a 500, nor tell the client about the server's insides

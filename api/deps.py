@@ -19,7 +19,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from kaohe.engine.registry import Registry
 from kaohe.plugins.manager import Loaded
 
-from .keys import KeyChecker
+from .keys import ADMIN, EVALUATE, READ_DECISIONS, KeyChecker, allows
 from .language import content_language, negotiate_language, request_language
 from .compile_worker import CompileWorker
 from .metrics import ApiMetrics
@@ -102,8 +102,8 @@ DecisionIdDep = Annotated[str, Depends(new_decision_id)]
 # ---- API keys ----------------------------------------------------------------------------------
 
 @lru_cache(maxsize=8)
-def _checker(hashes: tuple[str, ...], names: tuple[str, ...]) -> KeyChecker:
-    return KeyChecker(hashes, names)
+def _checker(hashes: tuple[str, ...], names: tuple[str, ...], scopes: tuple[str, ...] = ()) -> KeyChecker:
+    return KeyChecker(hashes, names, scopes)
 
 
 _bearer = HTTPBearer(auto_error=False, scheme_name="bearer", description="Authorization: Bearer <API key>")
@@ -111,18 +111,23 @@ _header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="apiKey",
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="kaohe"'}
 
 
-def check_key(settings: Settings, key: str | None, metrics: ApiMetrics | None = None) -> str | None:
+def check_key(settings: Settings, key: str | None, metrics: ApiMetrics | None = None,
+              scope: str = EVALUATE) -> str | None:
     """The name of the caller's key; anonymous (None) only when no keys are configured and
-    `allow_anonymous` is set. With no keys and anonymous access not allowed, everything is refused."""
+    `allow_anonymous` is set. With no keys and anonymous access not allowed, everything is refused.
+    A known key without `scope` is refused with 403."""
     if not settings.api_key_hashes and settings.allow_anonymous:
         return None
     if not key:
         raise Problem("auth.required", "this endpoint needs an API key", headers=_CHALLENGE)
-    name = _checker(settings.api_key_hashes, settings.api_key_names).identify(key)
+    checker = _checker(settings.api_key_hashes, settings.api_key_names, settings.api_key_scopes)
+    name = checker.identify(key)
     if name is None:
         if metrics is not None:
             metrics.auth_failure()
         raise Problem("auth.invalid", "the API key is not valid", headers=_CHALLENGE)
+    if not allows(checker.scopes_of(name), scope):
+        raise Problem("auth.forbidden", f"the key '{name}' may not do this: it needs the scope '{scope}'", scope=scope)
     return name
 
 
@@ -144,6 +149,21 @@ def require_api_key(request: Request, settings: SettingsDep,
 
 
 ApiKeyDep = Annotated[str | None, Depends(require_api_key)]
+
+
+def _scoped(scope: str):
+    def require(request: Request, settings: SettingsDep,
+                bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                header_key: Annotated[str | None, Depends(_header)]) -> str | None:
+        key = (bearer.credentials.strip() if bearer is not None else None) or header_key
+        name = check_key(settings, key, request.app.state.metrics, scope)
+        request.state.api_key = name
+        return name
+    return require
+
+
+ReadDecisionsKeyDep = Annotated[str | None, Depends(_scoped(READ_DECISIONS))]
+AdminKeyDep = Annotated[str | None, Depends(_scoped(ADMIN))]
 
 
 def require_metrics_access(request: Request, settings: SettingsDep) -> None:

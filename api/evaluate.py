@@ -34,6 +34,8 @@ class Decided:
     body: bytes
     ruleset_id: str
     revision: str
+    # what the decision store needs: ("teacher", compiled, as_of, result) or ("dataset", evaluation)
+    evaluated: tuple | None = None
 
 
 def parse_request(model, body: bytes, record_roots: dict[str, str] | None = None):
@@ -70,7 +72,9 @@ def evaluate_dataset(body: bytes, registry: Registry, today: dt.date, lang: str,
     metrics.evaluated(compiled.id, teachers, "teacher")
     metrics.evaluated(compiled.id, [s for s, _ in schools], "school")
     metrics.evaluated(compiled.id, [r for r, _ in regions], "region")
-    return Decided(dumps(out), compiled.id, compiled.revision)
+    evaluated = SimpleNamespace(ruleset=compiled, as_of=as_of, schools=[s for s, _ in schools],
+                                regions=[r for r, _ in regions])  # what the decision store reads of an evaluation
+    return Decided(dumps(out), compiled.id, compiled.revision, ("dataset", evaluated))
 
 
 def evaluate_isolated(evaluator: Evaluator, request, as_of: dt.date, lang: str, detail: str, decision_id: str):
@@ -144,4 +148,4 @@ def evaluate_teacher(body: bytes, registry: Registry, today: dt.date, lang: str,
         "teacher": entry,
     }
     metrics.evaluated(compiled.id, (result,), "teacher")
-    return Decided(dumps(out), compiled.id, compiled.revision)
+    return Decided(dumps(out), compiled.id, compiled.revision, ("teacher", compiled, as_of, result))

@@ -161,4 +161,6 @@ effective:
 parameters:
   school_based_hours_required:
     value: 30
+  school_based_hours_cap:
+    value: 30
 """

@@ -68,7 +68,7 @@ class TeacherFastPath:
 
     async def _answer(self, state, headers, receive, lang, decision_id):
         settings = state.settings
-        check_key(settings, key_from_headers(headers.get(b"authorization"), headers.get(b"x-api-key")), state.metrics)
+        caller = check_key(settings, key_from_headers(headers.get(b"authorization"), headers.get(b"x-api-key")), state.metrics)
         loaded = getattr(state, "loaded", None)
         if loaded is None:
             raise Problem("service.not_ready", "the rulesets are not loaded yet", headers={"Retry-After": "1"})
@@ -83,6 +83,8 @@ class TeacherFastPath:
             raise Problem("request.timeout", f"the body did not arrive within {settings.body_timeout_seconds:g} s",
                           headers={"Connection": "close"})
         decided = evaluate_teacher(body, loaded.registry, get_today(settings), lang, decision_id, state.metrics)
+        if state.decisions is not None:
+            await state.decisions.record(decided.evaluated, decision_id, body, caller)
         return 200, {"content-type": "application/json", "kaohe-decision-id": decision_id,
                      "kaohe-ruleset": decided.ruleset_id, "kaohe-ruleset-revision": decided.revision,
                      "content-language": content_language(lang), "vary": "Accept-Language"}, decided.body

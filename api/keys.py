@@ -4,11 +4,18 @@ Keys are long random tokens (``python -m kaohe.api.keys new NAME``), so an unsal
 enough: there is nothing to guess. Every stored hash is compared with `hmac.compare_digest`, and
 all of them are compared, so timing says nothing about which key was close.
 
-Keys file: one key a line, ``sha256:<64 hex>`` optionally followed by a name; ``#`` starts a
-comment. A line that is not a hash is refused at start-up, so a plain key is never left in it.
+Keys file: one key a line, ``sha256:<64 hex>`` optionally followed by a name and by
+``scopes=…``; ``#`` starts a comment. A line that is not a hash is refused at start-up, so a plain
+key is never left in it.
 
     # kaohe API keys
     sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae  county-440802
+    sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9  appeals-office scopes=evaluate,decisions:read
+    sha256:baa5a0964d3320fbc0c6a922140453c8513ea24ab8fd0577034804a967248096  operator scopes=admin
+
+Scopes: ``evaluate`` (evaluations, rulesets, simulations, questions), ``decisions:read`` (the
+decision records: they hold teachers' records), ``admin`` (reloading rulesets; implies the others).
+A key without ``scopes=`` may evaluate only.
 """
 
 from __future__ import annotations
@@ -24,6 +31,23 @@ from kaohe.engine.errors import ConfigError
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 KEY_PREFIX = "kh_"
+EVALUATE, READ_DECISIONS, ADMIN = "evaluate", "decisions:read", "admin"
+SCOPES = (EVALUATE, READ_DECISIONS, ADMIN)
+DEFAULT_SCOPES = EVALUATE
+
+
+def parse_scopes(text: str, where: str = "scopes") -> str:
+    """'evaluate,decisions:read' → the same, checked and in a fixed order; ConfigError for an unknown scope."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SCOPES]
+    if unknown or not names:
+        raise ConfigError(f"{where}: unknown scope {', '.join(unknown) or '(none)'}", hint=f"scopes: {', '.join(SCOPES)}")
+    return ",".join(s for s in SCOPES if s in names)
+
+
+def allows(scopes: str | None, wanted: str) -> bool:
+    granted = (scopes or DEFAULT_SCOPES).split(",")
+    return wanted in granted or ADMIN in granted
 
 
 def hash_key(key: str) -> str:
@@ -43,13 +67,18 @@ def new_key() -> str:
 
 
 def load_key_file(path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    hashes, names, _scopes = load_key_file_with_scopes(path)
+    return hashes, names
+
+
+def load_key_file_with_scopes(path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
 
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the API keys file ({exc})") from None
-    hashes, names = [], []
+    hashes, names, scopes = [], [], []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -59,21 +88,28 @@ def load_key_file(path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if digest is None:
             raise ConfigError(f"{path}:{number}: not a sha256 hash",
                               hint="the file holds hashes only, never keys: python -m kaohe.api.keys hash < key")
+        granted = [p for p in parts[1:] if p.startswith("scopes=")]
+        rest = [p for p in parts[1:] if not p.startswith("scopes=")]
         hashes.append(digest)
-        names.append(" ".join(parts[1:]) or f"{path.name}:{number}")
+        names.append(" ".join(rest) or f"{path.name}:{number}")
+        scopes.append(parse_scopes(granted[-1][len("scopes="):], f"{path}:{number}") if granted else DEFAULT_SCOPES)
     if not hashes:  # a keys file was meant to restrict access: an empty one must not open it to everyone
         raise ConfigError(f"{path}: the API keys file holds no key",
                           hint="add one (python -m kaohe.api.keys new NAME >> FILE), or serve without keys on "
                                "loopback with --no-auth")
-    return tuple(hashes), tuple(names)
+    return tuple(hashes), tuple(names), tuple(scopes)
 
 
 class KeyChecker:
     """Which configured key (by name) a presented key is, or None."""
 
-    def __init__(self, hashes: tuple[str, ...], names: tuple[str, ...] = ()):
+    def __init__(self, hashes: tuple[str, ...], names: tuple[str, ...] = (), scopes: tuple[str, ...] = ()):
         self._digests = [bytes.fromhex(h.split(":", 1)[1]) for h in hashes]
         self._names = list(names) + [f"key-{i + 1}" for i in range(len(names), len(hashes))]
+        self._scopes = dict(zip(self._names, scopes))
+
+    def scopes_of(self, name: str) -> str:
+        return self._scopes.get(name) or DEFAULT_SCOPES
 
     def __bool__(self) -> bool:
         return bool(self._digests)

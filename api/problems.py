@@ -29,6 +29,7 @@ from starlette.responses import Response
 from kaohe.engine.errors import InputFormatError, KaoheError, NoRevisionInForce, RecordError, UnknownRuleset
 
 from kaohe.engine.jsonio import dumps
+from kaohe.engine.messages import validation_problem
 
 from .language import request_language
 
@@ -74,6 +75,25 @@ _TYPES = [
                 "Send the key as `Authorization: Bearer <key>` or `X-API-Key: <key>`."),
     ProblemType("auth.invalid", 401, {"zh": "API 密钥无效", "en": "The API key is not valid"},
                 "The key sent is not one this server knows. Ask the operator for a key."),
+    ProblemType("auth.forbidden", 403, {"zh": "API 密钥无此权限", "en": "The API key may not do this"},
+                "The key is known but lacks the scope this endpoint needs (`scope`): evaluate, decisions:read "
+                "or admin. The operator grants scopes in the keys file (`scopes=…` after the key's name)."),
+    ProblemType("decision.not_found", 404, {"zh": "没有此决定记录", "en": "No such decision"},
+                "No decision with this id is recorded here: it was never made, made while recording was off, "
+                "or purged by the retention policy."),
+    ProblemType("decision.not_replayable", 422, {"zh": "该决定无法重放", "en": "The decision cannot be replayed"},
+                "The policy the decision was made under could not be rebuilt from the store (see `detail`)."),
+    ProblemType("decision.replay_mismatch", 409, {"zh": "重放结果与记录不符", "en": "The replay does not match the record"},
+                "The stored input, evaluated again under the stored policy revision, does not give the stored "
+                "outcome: the record was altered, or the engine or a plugin's measure changed. `replay` lists "
+                "every difference. This is logged as an error; do not answer an appeal from this record alone."),
+    ProblemType("store.unavailable", 503, {"zh": "决定记录库不可用", "en": "The decision store is unavailable"},
+                "The database of decision records cannot be reached or is not set up. Try again shortly."),
+    ProblemType("store.disabled", 404, {"zh": "未记录决定", "en": "Decisions are not recorded here"},
+                "This server runs without a decision store (KAOHE_RECORD=0), so there is nothing to look up."),
+    ProblemType("ruleset.reload_failed", 422, {"zh": "规则集重新加载失败", "en": "The rulesets did not reload"},
+                "The rulesets on disk did not load or check; the last good ones keep serving. `problems` lists "
+                "what is wrong; /readyz shows it too."),
     ProblemType("ruleset.not_found", 404, {"zh": "没有此规则集", "en": "No such ruleset"},
                 "No ruleset with this id is loaded. GET /v1/rulesets lists the ids this server has."),
     ProblemType("ruleset.not_in_force", 422, {"zh": "该日期没有生效的规则集修订",
@@ -164,9 +184,19 @@ def problem_body(code: str, detail: str, *, lang: str = "zh", status: int | None
     if hint:
         body["hint"] = hint
     if errors is not None:
-        body["errors"] = errors
+        body["errors"] = [_in_language(e, lang) for e in errors]
     body.update(extra)
     return body
+
+
+def _in_language(error: dict, lang: str) -> dict:
+    """A record problem worded in `lang`: validation keeps pydantic's English and kaohe's Chinese."""
+    if "problem_zh" not in error:
+        return error
+    out = {k: v for k, v in error.items() if k != "problem_zh"}
+    if lang == "zh" and error["problem_zh"]:
+        out["problem"] = error["problem_zh"]
+    return out
 
 
 def render_problem(problem: Problem, lang: str, decision_id: str | None, metrics=None) -> tuple[int, dict, bytes]:
@@ -219,6 +249,13 @@ def _lookup(data: Any, parts: Iterable) -> Any:
     return node
 
 
+def _record_model(kind: str | None):
+    """The record model an error sits in, for the did-you-mean of an unknown field."""
+    from kaohe.engine import Region, School, Teacher
+
+    return {"teacher": Teacher, "school": School, "region": Region}.get(kind or "")
+
+
 def validation_errors(error: ValidationError, data: Any, *, root_record: tuple[str, str] | None = None,
                       record_roots: dict[str, str] | None = None, prefix: tuple = (), limit: int = 100) -> list[dict]:
     """Pydantic errors → [{record, record_type, record_index, record_id, field, problem, pointer}].
@@ -249,7 +286,7 @@ def validation_errors(error: ValidationError, data: Any, *, root_record: tuple[s
         else:
             cut = 0
         entry["field"] = _path(loc[cut:]) or None
-        entry["problem"] = item["msg"]
+        entry["problem"], entry["problem_zh"] = validation_problem(item, _record_model(kind), loc[cut:])
         entry["pointer"] = _pointer(list(prefix) + loc)
         out.append(entry)
     return out
@@ -266,7 +303,8 @@ def first_json_error(error: ValidationError) -> str | None:
 def engine_record_errors(exc: RecordError) -> list[dict]:
     """The engine's RecordError problems ({record, field, problem}) in the API's shape."""
     return [{"record": p.get("record"), "record_type": None, "record_index": None, "record_id": None,
-             "field": p.get("field") or None, "problem": p.get("problem"), "pointer": None} for p in exc.problems]
+             "field": p.get("field") or None, "problem": p.get("problem"), "problem_zh": p.get("problem_zh"),
+             "pointer": None} for p in exc.problems]
 
 
 def summarise(errors: list[dict]) -> str:
@@ -355,7 +393,7 @@ def public_diagnostic(diagnostic: dict, file: str) -> dict:
     where = out.get("file")
     if isinstance(where, str) and where != file:
         out["file"] = PurePath(where).name or where
-    for key in ("message", "hint"):
+    for key in ("message", "hint", "message_zh", "hint_zh"):
         if isinstance(out.get(key), str):
             out[key] = without_paths(out[key])
     return out

@@ -73,6 +73,8 @@ class SimulationRequest(_Envelope):
     changed_ruleset: Optional[str] = Field(
         default=None, description="YAML text of a changed revision of the ruleset (or of a ruleset that extends a "
         "loaded one); checked as POST /v1/rulesets/validate checks it, never executed")
+    detail: Detail = Field(default="full", description="full: each teacher, school and region that changes, with "
+                           "the rules that changed status; compact: the same records without their rules")
 
     @field_validator("set_values")
     @classmethod
@@ -511,6 +513,8 @@ class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     rulesets: list[str]
     problems: list[dict] = Field(default_factory=list, description="plugins or rulesets that did not load")
+    reload: Optional[dict] = Field(default=None, description="the last reload: status (reloaded | failed), when, "
+                                   "problems, the revisions serving")
 
 
 class ProblemPage(BaseModel):

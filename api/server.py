@@ -43,6 +43,7 @@ def _server_app(settings: Settings):
     app = create_app(settings)
     app.state.worker_prestart = True
     app.state.after_load = tune_gc
+    app.state.reload_on_sighup = True
     return app
 
 
@@ -95,6 +96,10 @@ def resolve_settings(host: str, ruleset_paths: Sequence[str] = (), plugin_module
     elif not settings.api_key_hashes:
         raise ConfigError(f"no API keys are configured for the server on {host}",
                           hint="give --keys-file (or KAOHE_API_KEYS_FILE), or --no-auth to serve without keys on loopback")
+    if settings.record and not settings.database_url:  # a server keeps its decisions unless told not to
+        from kaohe.store.database import DEFAULT_URL
+
+        settings = settings.model_copy(update={"database_url": DEFAULT_URL})
     return settings
 
 

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kaohe.engine.errors import ConfigError
 
-from .keys import load_key_file, parse_hash
+from .keys import load_key_file_with_scopes, parse_hash
 
 MIB = 1024 * 1024
 
@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     api_key_hashes: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), validation_alias=_env("api_key_hashes", "KAOHE_API_KEY_HASHES"))
     api_key_names: tuple[str, ...] = ()
+    api_key_scopes: tuple[str, ...] = ()  # per key, comma-separated (keys.py); none given: evaluate only
     keys_file: str | None = Field(default=None, validation_alias=_env("keys_file", "KAOHE_API_KEYS_FILE"))
     # with no keys configured, requests are refused unless this is set (`kaohe serve --no-auth`,
     # loopback only)
@@ -118,13 +119,22 @@ class Settings(BaseSettings):
     def _keys_file(self) -> "Settings":
         """The keys file's hashes join the others (once: the workers rebuild these settings from JSON)."""
         if self.keys_file:
-            hashes, names = load_key_file(self.keys_file)
+            hashes, names, scopes = load_key_file_with_scopes(self.keys_file)
             known = dict(zip(self.api_key_hashes, self.api_key_names + ("",) * len(self.api_key_hashes)))
-            for digest, name in zip(hashes, names):
+            granted = dict(zip(self.api_key_hashes, tuple(self.api_key_scopes) + ("",) * len(self.api_key_hashes)))
+            for digest, name, scope in zip(hashes, names, scopes):
                 known.setdefault(digest, name)
+                granted.setdefault(digest, scope)
             object.__setattr__(self, "api_key_hashes", tuple(known))
             object.__setattr__(self, "api_key_names", tuple(n or f"key-{i + 1}" for i, n in enumerate(known.values())))
+            object.__setattr__(self, "api_key_scopes", tuple(granted[digest] for digest in known))
         return self
+
+    # decision records (kaohe.store): kept when `record` is on and there is a database_url; `kaohe
+    # serve` uses the SQLite file kaohe-decisions.db in its working folder when no URL is given
+    database_url: str | None = Field(default=None, validation_alias=_env("database_url", "KAOHE_DATABASE_URL"))
+    record: bool = Field(default=True, validation_alias=_env("record", "KAOHE_RECORD"))
+    record_queue_size: int = Field(default=10_000, ge=1)
 
     @property
     def auth_enabled(self) -> bool:

@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping
 
 from kaohe.tools import simulate
 from kaohe.tools.diff import resolve_path
+from kaohe.engine import messages
 from kaohe.engine.errors import KaoheError, RulesetError
 from kaohe.engine.expressions import suggest
 from kaohe.engine.language import Resolved
@@ -47,8 +48,8 @@ class Answer:
     headers: dict = field(default_factory=dict)
 
 
-def clean_diagnostic(diagnostic: dict, file: str | None = None, written_as: str | None = None) -> dict:
-    out = {k: diagnostic.get(k) for k in DIAGNOSTIC_KEYS if k in diagnostic}
+def clean_diagnostic(diagnostic: dict, file: str | None = None, written_as: str | None = None, lang: str = "en") -> dict:
+    out = {k: v for k, v in messages.diagnostic_in(diagnostic, lang).items() if k in DIAGNOSTIC_KEYS}
     if written_as is not None and out.get("file") == written_as:
         out["file"] = file
     return public_diagnostic(out, file or CHANGED_FILE)
@@ -110,7 +111,7 @@ def simulate_body(body: bytes, registry, today: dt.date, lang: str, decision_id:
                 if size > max_ruleset_bytes:
                     raise Problem("request.too_large", f"changed_ruleset is {size} bytes; this server accepts rulesets "
                                   f"of at most {max_ruleset_bytes}", max_bytes=max_ruleset_bytes)
-                found = [clean_diagnostic(d) for d in lint(text, CHANGED_FILE)]
+                found = [clean_diagnostic(d, lang=lang) for d in lint(text, CHANGED_FILE)]
                 errors = [d for d in found if d.get("severity") == "error"]
                 warnings = [d for d in found if d.get("severity") != "error"]
                 if errors:
@@ -122,7 +123,7 @@ def simulate_body(body: bytes, registry, today: dt.date, lang: str, decision_id:
                 texts = assignments(changed, request.set_values)
                 impact = simulate.run(registry, request.ruleset, dataset, as_of, texts, changed_path)
             except RulesetError as exc:  # passed the check, but not against the parent in force on as_of
-                found = [clean_diagnostic(d.to_dict(), CHANGED_FILE, written_as) for d in exc.all]
+                found = [clean_diagnostic(d.to_dict("both"), CHANGED_FILE, written_as, lang) for d in exc.all]
                 raise _invalid_ruleset([d for d in found if d.get("severity") == "error"] or found, warnings) from None
     except KaoheError as exc:
         raise problem_for(exc) from None
@@ -134,5 +135,5 @@ def simulate_body(body: bytes, registry, today: dt.date, lang: str, decision_id:
                       baseline_revision, changed_revision, compiled, headers)
     out = {"decision_id": decision_id, "ruleset": request.ruleset, "as_of": as_of.isoformat(),
            "baseline_revision": baseline_revision, "changed_revision": changed_revision, "language": lang,
-           "warnings": warnings, "impact": impact.to_dict()}
+           "warnings": warnings, "impact": impact.to_dict(request.detail)}
     return Answer(dumps(out), "application/json", request.ruleset, baseline_revision, changed_revision, compiled, headers)

@@ -128,13 +128,23 @@ class StreamEvaluation:
         self.summary = {"lines": 0, "schools": 0, "schools_passing": 0, "teachers": 0, "teachers_passing": 0,
                         "errors": 0, "schools_withheld": 0}
         self._out: list[bytes] = []
+        # error lines of lines after the open school's first: they follow that school's own line
+        self._held: list[tuple[int, bytes]] = []
         self._teacher_results: list = []
         self._school_results: list = []
         self._line_outcomes = {"read": 0, "error": 0}
 
     # -- output
     def _emit(self, obj: dict) -> None:
+        line = obj.get("line")
+        if obj["type"] == "error" and self.open is not None and line is not None and line >= self.open.first:
+            self._held.append((line, dumps(obj)))  # answered in input order once the school is
+            return
         self._out.append(dumps(obj))
+
+    def _release_held(self) -> None:
+        self._out.extend(text for _, text in sorted(self._held, key=lambda held: held[0]))
+        self._held = []
 
     def _error(self, line: int | None, code: str, detail: str, **extra: Any) -> None:
         self.summary["errors"] += 1
@@ -300,6 +310,12 @@ class StreamEvaluation:
 
     def _flush(self) -> None:
         group, self.open = self.open, None
+        try:
+            self._answer(group)
+        finally:
+            self._release_held()
+
+    def _answer(self, group: "_Group | None") -> None:
         if group is None:
             return
         if group.school_id is not None:

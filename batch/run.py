@@ -104,7 +104,7 @@ def run_batch(ruleset_id: str, inputs, output: str | Path, *, as_of: dt.date | N
               detail: str = "full", workers: int | None = None, errors_path: str | Path | None = None,
               summary_path: str | Path | None = None, progress: bool | None = None, grouping: str = "auto",
               input_format: str | None = None, output_format: str | None = None,
-              load_registry: Callable, temp_dir: str | None = None) -> BatchSummary:
+              load_registry: Callable, temp_dir: str | None = None, record: Callable | None = None) -> BatchSummary:
     """Evaluate `inputs` (JSON Lines, CSV or Parquet; a path, '-', or a list) into `output`
     (.jsonl: one `school_dict` per line; .parquet: verdicts, one row per teacher; '-': stdout).
 
@@ -116,6 +116,9 @@ def run_batch(ruleset_id: str, inputs, output: str | Path, *, as_of: dt.date | N
     load_registry: a picklable () -> Registry (or plugin `Loaded`), run once in every worker, e.g.
         `kaohe.plugins.manager.RegistryLoader(ruleset_paths, plugin_modules)`: the engine does not
         reach up into the plugin layer itself.
+    record: keep every school's decision: called with (compiled ruleset, [decision parts]) for each
+        chunk before its output is written (kaohe.store.batch.BatchRecorder), so an id in the output
+        is an id in the store.
     Raises KaoheError for problems that stop the run (unknown ruleset, unreadable file, unknown
     column); bad records do not raise.
     """
@@ -132,7 +135,7 @@ def run_batch(ruleset_id: str, inputs, output: str | Path, *, as_of: dt.date | N
     lang = explain.language(lang)
     as_of = as_of or dt.date.today()
     workers = max(1, int(workers or default_workers()))
-    job = Job(ruleset_id, as_of, lang, detail, out_format, load_registry)
+    job = Job(ruleset_id, as_of, lang, detail, out_format, load_registry, record=record is not None)
 
     loaded = worker.load(job)  # here first: an unknown ruleset or date fails before any worker starts
     registry = getattr(loaded, "registry", loaded)
@@ -146,6 +149,8 @@ def run_batch(ruleset_id: str, inputs, output: str | Path, *, as_of: dt.date | N
                 "result_version": explain.RESULT_VERSION}
 
     stdin = any(s.path == "-" for s in srcs)
+    if grouping == "auto" and record is not None and not stdin:
+        grouping = "sorted" if is_grouped(srcs) else "spill"  # decisions kept cannot be taken back either
     if grouping == "auto" and stdin:
         grouping = "spill"  # standard input cannot be read twice
     elif grouping == "auto" and output == "-":
@@ -161,7 +166,8 @@ def run_batch(ruleset_id: str, inputs, output: str | Path, *, as_of: dt.date | N
             attempt = "sorted" if grouping in ("auto", "sorted") else "spill"
             while True:
                 try:
-                    totals = _run(attempt, srcs, runner, sinks, workdir, progress)
+                    totals = _run(attempt, srcs, runner, sinks, workdir, progress,
+                                  (lambda parts: record(compiled, parts)) if record is not None else None)
                     break
                 except NotGrouped as exc:
                     if grouping != "auto":
@@ -192,7 +198,8 @@ def run_batch(ruleset_id: str, inputs, output: str | Path, *, as_of: dt.date | N
         warnings=warnings, report=report)
 
 
-def _run(attempt: str, srcs: list[Source], runner: Runner, sinks: Sinks, workdir: str, progress: bool | None) -> Totals:
+def _run(attempt: str, srcs: list[Source], runner: Runner, sinks: Sinks, workdir: str, progress: bool | None,
+         record: Callable | None = None) -> Totals:
     totals = Totals()
     counters = {"regions": 0}
     position = [0]
@@ -218,7 +225,9 @@ def _run(attempt: str, srcs: list[Source], runner: Runner, sinks: Sinks, workdir
             events = spill_groups(items, workdir, spilled, tick=lambda: bar.update(position[0], 0))
         done = 0
         for chunk_position, records, result in runner.map(chunks(events, srcs, position, counters)):
-            _, out, tallies, errors, teachers, not_evaluated = result
+            _, out, tallies, errors, teachers, not_evaluated = result[:6]
+            if record is not None and len(result) > 6:
+                record(result[6])  # committed before the output names them
             totals.records_read += records
             totals.records_invalid += sum(1 for e in errors if e["code"] not in NOT_RECORD_ERRORS)
             totals.schools_not_evaluated += not_evaluated

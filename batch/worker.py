@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -39,12 +40,13 @@ class Job:
     detail: str = "full"
     output: str = "jsonl"  # jsonl | parquet (verdict rows)
     load_registry: Callable | None = None  # () -> Registry (or plugin Loaded), picklable
+    record: bool = False  # also make each school's decision record (kaohe.store), ids in the output
 
     def registry_key(self) -> tuple:
         return (_stable(self.load_registry),)
 
     def key(self) -> tuple:
-        return self.registry_key() + (self.ruleset_id, self.as_of, self.lang, self.detail, self.output)
+        return self.registry_key() + (self.ruleset_id, self.as_of, self.lang, self.detail, self.output, self.record)
 
 
 def _stable(fn) -> Any:
@@ -98,9 +100,11 @@ def init(job: Job) -> None:
 
 
 def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
-    """Chunk → (number, output, school tallies, errors, teachers, schools not evaluated). Output is
-    JSON Lines bytes (one `school_dict` per line) or verdict rows for Parquet; errors are sorted by
-    line. Without `job`, the one this process was initialised with."""
+    """Chunk → (number, output, school tallies, errors, teachers, schools not evaluated[, decisions]).
+    Output is JSON Lines bytes (one `school_dict` per line) or verdict rows for Parquet; errors are
+    sorted by line. With `job.record`, each school's decision (id, input, outcomes; see
+    kaohe.store.recording) is made here too, and its id leads the school's output line. Without
+    `job`, the one this process was initialised with."""
     key = job.key() if job is not None else _CURRENT[0]
     if key not in _STATES:
         init(job)  # a Dask worker that joined after the plugin ran, or a first task
@@ -111,15 +115,22 @@ def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
     tallies = []
     errors = list(chunk.errors)
     teachers = not_evaluated = 0
+    decisions: list | None = [] if job.record else None
     for key, items in chunk.groups:
         school, problems = build_school(chunk.source, chunk.columns, key, items)
         if problems:
             errors.extend(problems)
             not_evaluated += 1
             continue
+        decision_id = str(uuid.uuid4()) if decisions is not None else None
         try:
             result = evaluator.school(school, as_of)
-            written = verdict_rows(result) if parquet else dumps(explain.school_dict(result, lang, detail))
+            if parquet:
+                written = verdict_rows(result)
+            elif decision_id is not None:  # the school's line names its decision
+                written = dumps({"decision_id": decision_id, **explain.school_dict(result, lang, detail)})
+            else:
+                written = dumps(explain.school_dict(result, lang, detail))
         except Exception:  # one school that cannot be evaluated is reported; the rest go on
             log.exception("school %s could not be evaluated", school.id)
             errors.append(_not_evaluable(chunk.source, items, school))
@@ -127,6 +138,8 @@ def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
             continue
         teachers += len(result.members)
         tallies.append(tally_of(result))
+        if decision_id is not None:
+            decisions.append(school_decision(decision_id, school, result))
         if parquet:
             out.extend(written)
         else:
@@ -134,7 +147,16 @@ def evaluate_chunk(chunk: Chunk, job: Job | None = None) -> tuple:
     if not parquet:
         out = b"\n".join(out) + b"\n" if out else b""
     errors.sort(key=lambda e: (e["file"], e["line"]))
+    if decisions is not None:
+        return chunk.number, out, tallies, errors, teachers, not_evaluated, decisions
     return chunk.number, out, tallies, errors, teachers, not_evaluated
+
+
+def school_decision(decision_id: str, school: School, result) -> tuple:
+    """(id, input JSON, outcomes JSON, subjects, verdict) of one school: made where it was evaluated."""
+    from kaohe.store.recording import school_parts, stored_input
+
+    return (decision_id, stored_input(school.model_dump_json(exclude_defaults=True).encode("utf-8"))) + school_parts(result)
 
 
 def _not_evaluable(names: tuple, items: list, school: School) -> dict:

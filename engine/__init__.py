@@ -44,9 +44,12 @@ _SURFACE = {
     "lint_paths": "lint", "lint_text": "lint",
     # JSON out
     "dumps": "jsonio",
+    # the documents citations point at (rulesets/sources.yaml)
+    "citation_fields": "sources", "citation_text": "sources", "source_document": "sources",
 }
-# modules of the surface used whole: explanations and the expression language's types
-_MODULES = {"explain", "expressions"}
+# modules of the surface used whole: explanations, the expression language's types, and messages in
+# the user's language
+_MODULES = {"explain", "expressions", "messages"}
 
 __all__ = sorted(set(_SURFACE) | _MODULES)
 

@@ -18,6 +18,7 @@ from .durable_backend import FactTooLarge, RuleMatcher, ruleset_name
 from .errors import Diagnostic, Location, RulesetError
 from .language import LEVELS, Resolved, parse_date
 from .measures import MEMBER_LEVEL, Compiler as MeasureCompiler, Measure, MeasureError
+from .sources import citation_fields
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TEMPLATE_WORDS = {"actual", "expected", "gap"}
@@ -622,8 +623,7 @@ def _citation(resolved: Resolved, rule_id: str, cite, report) -> dict | None:
         report("ruleset.unknown_source", f"rule '{rule_id}' cites unknown source '{cite['source']}'", where,
                ex.suggest(str(cite["source"]), resolved.sources))
         return None
-    out = {"source": cite["source"], "document": source.get("title"), "number": source.get("number"),
-           "seed": source.get("seed"), "clause": cite["clause"]}
+    out = {"source": cite["source"], **citation_fields(source), "clause": cite["clause"]}
     if cite.get("quote"):
         out["quote"] = cite["quote"]
     return out
@@ -697,7 +697,9 @@ def _check_member_rules(resolved, measures, rules, report):
             continue
         member_level = MEMBER_LEVEL[measure.level]
         known = {r.id for r in rules[member_level]}
+        # a rule that is written but failed to compile has its own error already: no follow-on
+        written = {spec.get("id") for spec in resolved.rules if spec.get("level") == member_level}
         for rule_id in measure.member_rules:
-            if rule_id not in known:
+            if rule_id not in known and rule_id not in written:
                 report("ruleset.unknown_name", f"measure '{measure.name}' refers to unknown {member_level} rule '{rule_id}'",
                        resolved.where("measure", measure.name), ex.suggest(rule_id, known))

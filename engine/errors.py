@@ -32,20 +32,40 @@ class Diagnostic:
     location: Location | None = None
     hint: str | None = None
     severity: str = "error"  # error | warning
+    # the same message and hint in Chinese, where the code that found the problem wrote them;
+    # otherwise engine/messages.py translates the English
+    message_zh: str | None = field(default=None, compare=False)
+    hint_zh: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
-        text = f"{self.location}: {self.message}" if self.location else self.message
-        if self.hint:
-            text += f" ({self.hint})"
+        return self.render("en")
+
+    def render(self, lang: str = "en") -> str:
+        """`file:line:col path: message (hint) [code]` in English or Chinese."""
+        from .messages import localized
+
+        message, hint = localized(self, lang)
+        text = f"{self.location}: {message}" if self.location else message
+        if hint:
+            text += f" ({hint})" if lang == "en" else f"（{hint}）"
         return f"{text} [{self.code}]"
 
-    def to_dict(self) -> dict:
-        out = {"code": self.code, "severity": self.severity, "message": self.message}
+    def to_dict(self, lang: str = "en") -> dict:
+        """message and hint in `lang`; lang "both" keeps English and adds message_zh/hint_zh (for a
+        process that does not know who will read them)."""
+        from .messages import localized
+
+        message, hint = localized(self, "zh" if lang == "zh" else "en")
+        out = {"code": self.code, "severity": self.severity, "message": message}
         if self.location:
             out.update(file=self.location.file, line=self.location.line,
                        column=self.location.column, path=self.location.path)
-        if self.hint:
-            out["hint"] = self.hint
+        if hint:
+            out["hint"] = hint
+        if lang == "both":
+            out["message_zh"], hint_zh = localized(self, "zh")
+            if hint_zh:
+                out["hint_zh"] = hint_zh
         return out
 
 

@@ -156,15 +156,18 @@ _WORDS = {
            "review": "待人工复核"},
     "en": {"ruleset": "Ruleset", "revision": "revision", "as_of": "As of", "school": "School", "teacher": "Teacher",
            "region": "Region", "verdict": "verdict", "actual": "actual", "required": "required", "remedy": "to do",
-           "clause": "clause", "summary": "Summary", "teachers_passing": "teachers pass", "schools_passing": "schools pass",
+           "clause": "source", "summary": "Summary", "teachers_passing": "teachers pass", "schools_passing": "schools pass",
            "all_met": "every requirement is met", "failing_teachers": "teachers failing", "advisory": "advisory",
            "review": "needs review"},
 }
 
 
-def _citation_text(citation: dict) -> str:
-    parts = [citation.get("seed") or citation.get("document") or citation["source"], citation["clause"]]
-    return " ".join(str(p) for p in parts if p)
+def _citation_text(citation: dict, lang: str = "zh") -> str:
+    """The document and clause; the seed text it was checked against follows in brackets."""
+    from .sources import citation_text
+
+    seed = citation.get("seed")
+    return citation_text(citation, lang) + (f" [{seed}]" if seed else "")
 
 
 def _failures(result: _Result, lang: str, indent: str) -> list[str]:
@@ -174,7 +177,7 @@ def _failures(result: _Result, lang: str, indent: str) -> list[str]:
     for rule, outcome in zip(result.rules, result.outcomes):
         if outcome.status == "needs_review":
             lines.append(f"{indent}? {rule.title[lang]} [{w['review']}]: {outcome.explanation[lang]}")
-            lines.append(f"{indent}    {w['clause']}: {_citation_text(rule.citation)}")
+            lines.append(f"{indent}    {w['clause']}: {_citation_text(rule.citation, lang)}")
     for rule, outcome in result.failed():
         mark = "✗" if rule.severity == "required" else "△"
         tag = f" [{w['advisory']}]" if rule.severity == "advisory" else ""
@@ -182,7 +185,7 @@ def _failures(result: _Result, lang: str, indent: str) -> list[str]:
         lines.append(f"{indent}    {w['actual']}: {outcome.actual_text[lang]}; {w['required']}: {outcome.expected[lang]}")
         if outcome.remedy:
             lines.append(f"{indent}    {w['remedy']}: {outcome.remedy[lang]}")
-        lines.append(f"{indent}    {w['clause']}: {_citation_text(rule.citation)}")
+        lines.append(f"{indent}    {w['clause']}: {_citation_text(rule.citation, lang)}")
     return lines
 
 

@@ -29,13 +29,17 @@ LIST_COLUMNS = ("hours", "artefacts", "assessments")
 BOOL_WORDS = {"true": True, "1": True, "yes": True, "是": True, "false": False, "0": False, "no": False, "否": False}
 
 
-def record_problems(error: ValidationError, label_of) -> list[dict]:
-    """Pydantic errors → problems with the record named and the path inside it."""
+def record_problems(error: ValidationError, label_of, model=None) -> list[dict]:
+    """Pydantic errors → problems with the record named and the path inside it, in English
+    (`problem`) and Chinese (`problem_zh`)."""
+    from .messages import validation_problem
+
     out = []
     for item in error.errors(include_url=False, include_input=False):
         loc = list(item["loc"])
         record, field = label_of(loc)
-        out.append({"record": record, "field": field, "problem": item["msg"]})
+        english, chinese = validation_problem(item, model)
+        out.append({"record": record, "field": field, "problem": english, "problem_zh": chinese})
     return out
 
 
@@ -71,7 +75,7 @@ def dataset_from_data(data: Any) -> Dataset:
     try:
         return Dataset.model_validate(data)
     except ValidationError as exc:
-        raise RecordError(record_problems(exc, _dataset_label(data))[:MAX_PROBLEMS]) from None
+        raise RecordError(record_problems(exc, _dataset_label(data), Dataset)[:MAX_PROBLEMS]) from None
 
 
 def _group(records: list) -> dict:
@@ -168,7 +172,7 @@ def teacher_from_data(data: Any, index: int = 0) -> Teacher:
         ident = mask_id_card(data.get("id")) if isinstance(data, dict) else None
         label = f"teacher {ident} ([{index}])" if ident else f"teacher [{index}]"
         path = lambda loc: "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")  # noqa: E731
-        raise RecordError(record_problems(exc, lambda loc: (label, path(loc)))) from None
+        raise RecordError(record_problems(exc, lambda loc: (label, path(loc)), Teacher)) from None
 
 
 __all__ = ["read_dataset", "dataset_from_data", "teacher_from_data", "Dataset", "School", "Region", "Teacher"]

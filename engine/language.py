@@ -306,6 +306,11 @@ def resolve(doc: Document, find_parent, keep_going: list | None = None) -> Resol
         for level, words in (d.data.get("labels") or {}).items():
             labels.setdefault(level, {}).update(words)
         for name, spec in (d.data.get("parameters") or {}).items():
+            if d is not chain[-1]:
+                problem = _check_override(d, name, spec, parameters)
+                if problem is not None:
+                    diagnostics.append(problem)
+                    continue
             merged = dict(parameters.get(name, {}))
             merged.update(spec)
             parameters[name] = merged
@@ -335,6 +340,91 @@ def resolve(doc: Document, find_parent, keep_going: list | None = None) -> Resol
         origins=origins, lineage=tuple(d.id for d in chain), documents=tuple(chain))
     resolved.revision = content_hash(resolved)
     return resolved
+
+
+_KIND_WORDS = {"number": ("a number", "数字"), "string": ("text", "文字"), "bool": ("true or false", "true 或 false"),
+               "list": ("a list", "列表"), "table": ("a table (mapping)", "表 (映射)"), "date": ("a date (YYYY-MM-DD)", "日期 (YYYY-MM-DD)"),
+               "nothing": ("nothing", "空值")}
+
+
+def value_kind(value: Any, declared: str | None = None) -> str:
+    """The type a parameter value has, as the ruleset language names it."""
+    if declared == "date":
+        return "date" if parse_date(value) is not None else ("string" if isinstance(value, str) else value_kind(value))
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "table"
+    return "nothing"
+
+
+def _check_override(doc: Document, name: str, spec: Any, inherited: dict[str, dict]) -> Diagnostic | None:
+    """A child's parameter either overrides one its parents define, with a value of the same type,
+    or declares a new one (with a title). Anything else is a mistake that would silently change
+    nothing, or break a parent's rule far from where it was written."""
+    parent = doc.data.get("extends")
+    if name not in inherited:
+        if isinstance(spec, dict) and "title" in spec:
+            return None  # a new parameter of the child's own
+        close = suggest(name, inherited)
+        candidate = close.split("'")[1] if close else None
+        return Diagnostic(
+            "ruleset.unknown_name", f"parameter '{name}' overrides nothing: '{parent}' has no such parameter",
+            _key_location(doc, ("parameters", name)), close or "a new parameter needs a title and a cite",
+            message_zh=f"参数 '{name}' 没有覆盖任何参数: 上级规则集 '{parent}' 中没有这个参数",
+            hint_zh=(f"是否想写 '{candidate}'？" if candidate else "新增参数须写 title 和 cite"))
+    if not isinstance(spec, dict) or "value" not in spec:
+        return None  # check_document reports it
+    before = inherited[name]
+    declared = spec.get("type") or before.get("type")
+    wanted, got = value_kind(before.get("value"), declared), value_kind(spec["value"], declared)
+    if wanted == got or wanted == "nothing":
+        return None
+    shown = spec["value"] if not isinstance(spec["value"], str) else f'"{spec["value"]}"'
+    hint_en, hint_zh = f"write it like the parent's value: {_yaml_scalar(before.get('value'))}", None
+    if wanted == "number" and isinstance(spec["value"], str):
+        plain = spec["value"].strip()
+        if re.fullmatch(r"-?\d+(\.\d+)?", plain):
+            hint_en, hint_zh = f"drop the quotes: value: {plain}", f"去掉引号: value: {plain}"
+        else:
+            hint_en = f"write the number in digits, without quotes, e.g. value: {_yaml_scalar(before.get('value'))}"
+            hint_zh = f"用阿拉伯数字书写, 不加引号, 例如 value: {_yaml_scalar(before.get('value'))}"
+    return Diagnostic(
+        "ruleset.type_error",
+        f"parameter '{name}' takes {_KIND_WORDS[wanted][0]} (as in '{parent}': {_yaml_scalar(before.get('value'))}), "
+        f"but {shown} is {_KIND_WORDS[got][0]}",
+        doc.where("parameters", name, "value"), hint_en,
+        message_zh=f"参数 '{name}' 应为{_KIND_WORDS[wanted][1]} (上级规则集 '{parent}' 中为 {_yaml_scalar(before.get('value'))}), "
+                   f"这里写的 {shown} 是{_KIND_WORDS[got][1]}",
+        hint_zh=hint_zh or f"照上级规则集的写法: {_yaml_scalar(before.get('value'))}")
+
+
+def _key_location(doc: Document, path: tuple) -> Location:
+    """Where a mapping key is written (the marks hold where its value starts, maybe a line below)."""
+    at = doc.where(*path)
+    if at.line is None:
+        return at
+    lines = doc.text.splitlines()
+    key = re.compile(rf"^(\s*)['\"]?{re.escape(str(path[-1]))}['\"]?\s*:")
+    for number in range(min(at.line, len(lines)), 0, -1):
+        found = key.match(lines[number - 1])
+        if found:
+            return Location(at.file, number, len(found.group(1)) + 1, at.path)
+    return at
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (list, dict)) else str(value)
 
 
 def content_hash(resolved: Resolved) -> str:

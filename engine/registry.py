@@ -15,6 +15,7 @@ from .errors import Diagnostic, Location, NoRevisionInForce, RulesetError, Unkno
 from .evaluation import Evaluator
 from .extensions import Catalogue, Extensions, Primitive, check_primitive
 from .language import Document, read_document, read_path, resolve
+from .sources import is_sources_file
 
 
 @dataclass
@@ -56,7 +57,8 @@ class Registry:
     def add_path(self, path: Path | str, origin: str = "") -> list[Document]:
         path = Path(path)
         files = sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
-        return [self.add_document(read_path(f), origin or f.as_posix()) for f in files]
+        documents = [read_path(f) for f in files]
+        return [self.add_document(doc, origin or doc.file) for doc in documents if not is_sources_file(doc.data)]
 
     def add_document(self, doc: Document, origin: str = "") -> Document:
         rid = doc.data.get("id")

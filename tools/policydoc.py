@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from kaohe.engine import CompiledRuleset, Rule, format_value
+from kaohe.engine import CompiledRuleset, Rule, citation_fields, citation_text, format_value, source_document
 
 KEYWORDS = {
     "feature": ("功能", "Feature", "Business Need", "Ability"),
@@ -48,7 +48,8 @@ WORDS = {
         "parameter": "参数", "value": "取值", "unit": "单位", "question": "待确认的问题", "reading": "采用的读法",
         "data": "依据的数据", "citation": "依据", "quote": "原文", "clause": "条款", "seed": "文本",
         "explain_fail": "不通过时的说明", "remedy": "整改提示", "scenarios": "示例场景",
-        "no_scenarios": "(尚无示例场景)", "outline": "场景大纲", "scenario": "场景", "background": "背景",
+        "no_scenarios": "(尚无示例场景)",
+        "no_examples": "此规则集还没有示例场景 (没有找到写明规则集 {id} 的特性文件场景); 下列规则的要求与依据照常列出。", "outline": "场景大纲", "scenario": "场景", "background": "背景",
         "unmatched": "未对应到本规则集规则的场景标签", "generated": "本文件由规则集与特性文件生成, 请勿手工修改。",
         "placeholder_note": "〈〉中为评估时填入的数值。", "none": "无", "yes": "是", "no": "否",
         "actual": "实际值", "expected": "要求值", "gap": "差额", "feature": "功能",
@@ -65,7 +66,8 @@ WORDS = {
         "parameter": "Parameter", "value": "Value", "unit": "Unit", "question": "Open question", "reading": "Reading chosen",
         "data": "Data it reads", "citation": "Source", "quote": "Quote", "clause": "clause", "seed": "text",
         "explain_fail": "Explanation when it fails", "remedy": "What to do", "scenarios": "Example scenarios",
-        "no_scenarios": "(no example scenario yet)", "outline": "Scenario outline", "scenario": "Scenario",
+        "no_scenarios": "(no example scenario yet)",
+        "no_examples": "This ruleset has no example scenarios yet (no feature scenario names ruleset {id}); its rules, requirements and sources follow.", "outline": "Scenario outline", "scenario": "Scenario",
         "background": "Background", "unmatched": "Scenario tags that name no rule of this ruleset",
         "generated": "Generated from the ruleset and the feature files; do not edit by hand.",
         "placeholder_note": "Values in 〈〉 are filled in when a record is evaluated.", "none": "none", "yes": "yes", "no": "no",
@@ -217,6 +219,29 @@ def feature_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+def default_feature_paths(compiled: CompiledRuleset) -> list[Path]:
+    """Where a ruleset's specs are, from any working directory: the specs shipped with kaohe (next
+    to its rulesets, installed or not), and a `features/` folder or `.feature` files beside the
+    ruleset's own file (an external ruleset)."""
+    from importlib import resources
+
+    found: list[Path] = []
+    try:
+        shipped = Path(str(resources.files("kaohe.rulesets"))).parent / "features"
+        if shipped.is_dir():
+            found.append(shipped)
+    except (ModuleNotFoundError, TypeError):
+        pass
+    documents = compiled.resolved.documents
+    if documents:
+        here = Path(documents[0].file).parent
+        if here.is_dir() and not any(here.resolve() == f.resolve().parent for f in found):
+            if (here / "features").is_dir():
+                found.append(here / "features")
+            found.extend(sorted(here.glob("*.feature")))
+    return list(dict.fromkeys(p.resolve() for p in found))
+
+
 def scenarios_by_rule(compiled: CompiledRuleset, paths: Iterable[Path]) -> tuple[dict[str, list[SpecScenario]], list[tuple[SpecScenario, str]]]:
     """Rule id → the scenarios of this ruleset that illustrate it; and (scenario, tag) pairs naming no rule."""
     rules = {r.id: r for r in compiled.all_rules()}
@@ -361,11 +386,16 @@ def render_markdown(compiled: CompiledRuleset, feature_paths: list[Path], lang: 
     if len(resolved.lineage) > 1:
         lines.append(f"- {w['extends']}: " + " → ".join(f"`{rid}`" for rid in resolved.lineage[1:]))
     lines += ["", f"*{w['generated']} {w['placeholder_note']}*", ""]
+    if not any(scenarios.values()):
+        lines += [f"> {w['no_examples'].format(id=resolved.id)}", ""]
 
     lines += [f"## {w['sources']}", ""]
     for sid, source in resolved.sources.items():
-        bits = [b for b in (source.get("number"), source.get("date"), source.get("seed")) if b]
-        lines.append(f"- **{sid}**: {source.get('title')}" + (f" ({', '.join(str(b) for b in bits)})" if bits else ""))
+        doc = source_document(source)
+        bits = [b for b in (doc["issuer"][lang], doc["number"], doc["date"]) if b]
+        seed = f" — {w['seed']} `{doc['seed']}`" if doc["seed"] else ""
+        title = f"《{doc['title'][lang]}》" if lang == "zh" else f"“{doc['title'][lang]}”"
+        lines.append(f"- **{sid}**: {title}" + (f" ({', '.join(str(b) for b in bits)})" if bits else "") + seed)
     lines += ["", f"## {w['labels']}", "", f"| {w['level']} | {w['pass']} | {w['fail']} |", "|---|---|---|"]
     for level in ("teacher", "school", "region"):
         if compiled.rules.get(level):
@@ -405,11 +435,15 @@ def render_markdown(compiled: CompiledRuleset, feature_paths: list[Path], lang: 
 
 
 def _shown_path(path: Path) -> str:
-    """A feature file as the document names it: relative to the working directory where possible."""
+    """A feature file as the document names it: relative to the working directory where possible,
+    else from its `features/` folder on (never a path of this machine)."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return path.as_posix()
+        parts = path.resolve().parts
+        if "features" in parts:
+            return "/".join(parts[len(parts) - 1 - parts[::-1].index("features"):])
+        return path.name
 
 
 def _anchor(rule_id: str) -> str:
@@ -442,10 +476,9 @@ def _rule_section(compiled: CompiledRuleset, rule: Rule, scenarios: list[SpecSce
         lines.append(f"- **{w['remedy']}**: {_template(_text(spec['remedy'], lang), compiled, lang)}")
     citation = rule.citation or {}
     if citation:
-        source = resolved.sources.get(citation.get("source"), {})
-        where = "; ".join(str(b) for b in (source.get("title") or citation.get("document"),
-                                           f"{w['clause']} {citation.get('clause')}",
-                                           f"{w['seed']} {citation.get('seed')}" if citation.get("seed") else None) if b)
+        where = citation_text(citation, lang)
+        if citation.get("seed"):
+            where += f" ({w['seed']} `{citation['seed']}`)"
         lines.append(f"- **{w['citation']}**: {where}")
         if citation.get("quote"):
             lines.append(f"  - {w['quote']}: 「{citation['quote']}」")
@@ -462,7 +495,7 @@ def _rule_section(compiled: CompiledRuleset, rule: Rule, scenarios: list[SpecSce
             pspec = resolved.parameters[name]
             value = compiled.parameters.get(name, pspec.get("value"))
             cite = pspec.get("cite") or {}
-            where = f"{cite.get('source', '')} {cite.get('clause', '')}".strip()
+            where = citation_text({**citation_fields(resolved.sources.get(cite.get("source"))), **cite}, lang) if cite else ""
             if cite.get("quote"):
                 where += f" 「{cite['quote']}」"
             title = _text(pspec.get("title"), lang)

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from kaohe.engine import CompiledRuleset, Resolved, format_value
+from kaohe.engine import CompiledRuleset, Resolved, citation_fields, citation_text, format_value
 
 # What the education department of a jurisdiction is called, by its level.
 DEPARTMENT = {
@@ -99,8 +99,16 @@ def open_questions(rulesets: Iterable[Resolved | CompiledRuleset]) -> list[OpenQ
                 jurisdiction=name_of_jurisdiction, parameter=name, title=_bilingual(spec.get("title")) or {"zh": name, "en": name},
                 value=values.get(name, spec.get("value")), unit=spec.get("unit"), question=_bilingual(spec["question"]),
                 reading=_bilingual(spec.get("reading")), decided_by=decider or default_decider,
-                decided_by_default=decider is None, asked_in=asked_in, cite=spec.get("cite")))
+                decided_by_default=decider is None, asked_in=asked_in, cite=_cite(spec.get("cite"), resolved.sources)))
     return out
+
+
+def _cite(cite: Any, sources: dict) -> dict | None:
+    """The clause a question is about, with its document (title, 文号, date): the question stands alone."""
+    if not isinstance(cite, dict):
+        return None
+    return {"source": cite.get("source"), **citation_fields(sources.get(cite.get("source"))),
+            **{k: v for k, v in cite.items() if k != "source"}}
 
 
 def register(registry, ruleset_id: str | None = None) -> QuestionRegister:
@@ -112,9 +120,9 @@ def register(registry, ruleset_id: str | None = None) -> QuestionRegister:
 
 _WORDS = {
     "zh": {"title": "待决问题登记", "count": "共 {n} 个问题", "value": "现行取值", "question": "问题", "reading": "现行读法",
-           "decides": "决定方", "assumed": "(默认: 规则集所属辖区的教育行政部门)", "asked_in": "提出于", "none": "没有待决问题。"},
+           "decides": "决定方", "cite": "依据", "quote": "原文", "assumed": "(默认: 规则集所属辖区的教育行政部门)", "asked_in": "提出于", "none": "没有待决问题。"},
     "en": {"title": "Open questions", "count": "{n} question(s)", "value": "value applied", "question": "question",
-           "reading": "reading applied", "decides": "decided by", "assumed": "(assumed: the jurisdiction's education department)",
+           "reading": "reading applied", "decides": "decided by", "cite": "source", "quote": "text", "assumed": "(assumed: the jurisdiction's education department)",
            "asked_in": "asked in", "none": "No open questions."},
 }
 
@@ -139,6 +147,9 @@ def questions_text(questions: list[OpenQuestion], lang: str = "zh") -> str:
         if q.reading:
             lines.append(f"    {w['reading']}: {q.reading[lang]}")
         lines.append(f"    {w['decides']}: {q.decided_by[lang]}" + (f" {w['assumed']}" if q.decided_by_default else ""))
+        if q.cite:
+            quote = f" {w['quote']}「{q.cite['quote']}」" if q.cite.get("quote") else ""
+            lines.append(f"    {w['cite']}: {citation_text(q.cite, lang)}{quote}")
         if q.asked_in != q.ruleset_id:
             lines.append(f"    {w['asked_in']}: {q.asked_in}")
     return "\n".join(lines) + "\n"

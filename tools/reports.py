@@ -17,7 +17,9 @@ text), which is why they live in one module of some 600 lines rather than three.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import logging
 import subprocess
 import unicodedata
 import warnings
@@ -193,9 +195,12 @@ CSV_COLUMNS = ("ruleset", "revision", "as_of", "county_id", "school_id", "school
                "remedy", "citation")
 
 
-def _citation(rule: Rule) -> str:
-    c = rule.citation
-    return " ".join(str(p) for p in (c.get("seed") or c.get("document") or c.get("source"), c.get("clause")) if p)
+def _citation(rule: Rule, lang: str = "zh") -> str:
+    """Document, 文号, date and clause; the seed file name in brackets, as a footnote."""
+    from kaohe.engine import citation_text
+
+    seed = (rule.citation or {}).get("seed")
+    return citation_text(rule.citation, lang) + (f" [{seed}]" if seed else "")
 
 
 def csv_rows(evaluation: Evaluation, lang: str = "zh"):
@@ -212,7 +217,7 @@ def csv_rows(evaluation: Evaluation, lang: str = "zh"):
                     "rule_id": rule.id, "rule_title": rule.title[lang], "severity": rule.severity, "status": outcome.status,
                     "actual": outcome.actual_text[lang], "expected": outcome.expected[lang],
                     "explanation": outcome.explanation[lang], "remedy": outcome.remedy[lang] if outcome.remedy else "",
-                    "citation": _citation(rule),
+                    "citation": _citation(rule, lang),
                 }
 
 
@@ -415,7 +420,7 @@ def write_xlsx(evaluation: Evaluation, path: str | Path, lang: str = "zh", *, sh
     for failing, level, rule, total in counts:
         row += 1
         values = [rule.id, rule.title[lang], w[level], w["required_rule"] if rule.severity == "required" else w["advisory"],
-                  failing, failing / total if total else None, _citation(rule)]
+                  failing, failing / total if total else None, _citation(rule, lang)]
         for col, value in enumerate(values, 1):
             cell = summary.ws.cell(row=row, column=col)
             if col == 6:
@@ -516,29 +521,60 @@ class ChartResult:
 
 
 def cjk_font() -> str | None:
-    """A font family matplotlib can draw Chinese with, or None. Looks at matplotlib's own font list,
-    then asks fontconfig (`fc-list :lang=zh`) for fonts installed after matplotlib built its cache."""
+    """A font family matplotlib can draw Chinese with, or None; Simplified Chinese faces first (a
+    Noto CJK collection holds JP, KR, SC, TC and HK faces, and JP's glyph shapes are not China's).
+    Looks at matplotlib's own font list, then registers what fontconfig (`fc-list :lang=zh`) knows
+    of fonts installed after matplotlib built its cache."""
     from matplotlib import font_manager
 
-    known = {f.name for f in font_manager.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in known:
-            return family
+    def regular_families() -> set[str]:
+        return {f.name for f in font_manager.fontManager.ttflist if f.weight in (400, "normal", "regular")}
+
+    def preferred(known: set[str]) -> str | None:
+        for family in CJK_FAMILIES:
+            if family in known:
+                return family
+        return None
+
+    family = preferred(regular_families())
+    if family:
+        return family
     try:
         listing = subprocess.run(["fc-list", ":lang=zh", "file", "family"], capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    for line in listing.splitlines():
+    added: list[str] = []
+    for line in sorted(listing.splitlines()):
         file, _, families = line.partition(":")
         file = file.strip()
         if not file.lower().endswith((".ttf", ".otf", ".ttc")):
             continue
         try:
-            font_manager.fontManager.addfont(file)
-            return font_manager.FontProperties(fname=file).get_name()
+            font_manager.fontManager.addfont(file)  # every face of a collection
         except (OSError, RuntimeError, ValueError):
             continue
-    return None
+        added += [name.strip() for name in families.split(",") if name.strip()]
+    regular = regular_families()
+    family = preferred(regular)
+    if family:
+        return family
+    candidates = [name for name in added if name in regular] or [name for name in added if name in
+                                                                  {f.name for f in font_manager.fontManager.ttflist}]
+    simplified = [name for name in candidates if name.endswith((" SC", " CN"))]
+    return (simplified or candidates or [None])[0]
+
+
+@contextlib.contextmanager
+def _quiet_font_fallbacks():
+    """matplotlib logs each font fallback ("findfont: …") as a warning; the chart already says
+    which font it used, so those lines are noise on a policy officer's terminal."""
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def write_chart(evaluation: Evaluation, path: str | Path, lang: str = "zh", *, by: str = "school",
@@ -566,7 +602,8 @@ def write_chart(evaluation: Evaluation, path: str | Path, lang: str = "zh", *, b
     if drawn_lang != lang and not measure_title.isascii():
         measure_title = share_measure
     families = ([family] if family else []) + ["DejaVu Sans"]
-    with rc_context({"font.family": "sans-serif", "font.sans-serif": families, "axes.unicode_minus": False}):
+    with rc_context({"font.family": "sans-serif", "font.sans-serif": families, "axes.unicode_minus": False}), \
+            _quiet_font_fallbacks():
         fig = Figure(figsize=(8, 1.6 + 0.45 * max(len(rows), 1)), dpi=120)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()

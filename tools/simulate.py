@@ -357,7 +357,15 @@ class Impact:
         """Teachers whose verdict changed (in `direction`, 'pass_to_fail' or 'fail_to_pass', if given)."""
         return [c for c in self.teacher_changes if c.direction and (direction is None or c.direction == direction)]
 
-    def to_dict(self) -> dict:
+    def to_dict(self, detail: str = "full") -> dict:
+        """`detail` compact: the records that change, without the rules that changed for each."""
+        changes = {"teachers": [c.to_dict() for c in self.teacher_changes],
+                   "schools": [c.to_dict() for c in self.school_changes],
+                   "regions": [c.to_dict() for c in self.region_changes]}
+        if detail == "compact":
+            for entries in changes.values():
+                for entry in entries:
+                    del entry["rules_changed"]
         return {
             "baseline": self.baseline, "changed": self.changed, "as_of": self.as_of.isoformat(),
             "parameters": [p.to_dict() for p in self.parameters if p.value_changed],
@@ -366,9 +374,7 @@ class Impact:
             "by_rule": [r.to_dict() for r in self.by_rule],
             "by_county": [g.to_dict() for g in self.by_county],
             "by_school": [g.to_dict() for g in self.by_school],
-            "teachers": [c.to_dict() for c in self.teacher_changes],
-            "schools": [c.to_dict() for c in self.school_changes],
-            "regions": [c.to_dict() for c in self.region_changes],
+            **changes,
         }
 
     def text(self, lang: str = "zh") -> str:

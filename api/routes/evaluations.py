@@ -37,6 +37,13 @@ def _json_body_doc(model, examples: dict) -> dict:
         "schema": {"$ref": f"#/components/schemas/{model.__name__}"}, "examples": examples}}}}
 
 
+async def _record(request: Request, decided: Decided, decision_id: str, body: bytes, caller: str | None) -> None:
+    """Hand the decision to the store's writer (no work here beyond a queue put)."""
+    service = request.app.state.decisions
+    if service is not None:
+        await service.record(decided.evaluated, decision_id, body, caller)
+
+
 def _answer(decided: Decided, decision_id: str, lang: str) -> Response:
     return Response(decided.body, media_type="application/json", headers={
         "Kaohe-Decision-Id": decision_id, "Kaohe-Ruleset": decided.ruleset_id,
@@ -47,24 +54,27 @@ def _answer(decided: Decided, decision_id: str, lang: str) -> Response:
 @router.post("", summary="评估学校与教师 Evaluate schools and their teachers",
              response_model=EvaluationResponse, responses=ERRORS,
              openapi_extra=_json_body_doc(EvaluationRequest, EVALUATION_EXAMPLES))
-async def evaluate(body: JsonBodyDep, registry: RegistryDep, lang: LanguageDep, today: TodayDep,
-                   decision_id: DecisionIdDep, metrics: MetricsDep, _key: ApiKeyDep) -> Response:
+async def evaluate(request: Request, body: JsonBodyDep, registry: RegistryDep, lang: LanguageDep, today: TodayDep,
+                   decision_id: DecisionIdDep, metrics: MetricsDep, key: ApiKeyDep) -> Response:
     """Per-teacher and per-school verdicts (and per-region, for the regions sent), each rule with
     its explanation, expected and actual values, remedy and citation. `Accept-Language: en` for
     English explanations (default zh-CN)."""
     decided = await run_in_threadpool(evaluate_dataset, body, registry, today, lang, decision_id, metrics)
+    await _record(request, decided, decision_id, body, key)
     return _answer(decided, decision_id, lang)
 
 
 @router.post("/teacher", summary="评估单个教师 Evaluate one teacher (teacher rules only)",
              response_model=TeacherEvaluationResponse, responses=ERRORS,
              openapi_extra=_json_body_doc(TeacherEvaluationRequest, TEACHER_EXAMPLES))
-async def evaluate_one_teacher(body: JsonBodyDep, registry: RegistryDep, lang: LanguageDep, today: TodayDep,
-                               decision_id: DecisionIdDep, metrics: MetricsDep, _key: ApiKeyDep) -> Response:
+async def evaluate_one_teacher(request: Request, body: JsonBodyDep, registry: RegistryDep, lang: LanguageDep,
+                               today: TodayDep, decision_id: DecisionIdDep, metrics: MetricsDep,
+                               key: ApiKeyDep) -> Response:
     """The low-latency path: one teacher, no school context, so only teacher-level rules are
     evaluated (school rules such as the 95% qualified share need the whole school)."""
     # evaluated on the event loop: it takes tens of microseconds, less than a hop to a thread
     decided = evaluate_teacher(body, registry, today, lang, decision_id, metrics)
+    await _record(request, decided, decision_id, body, key)
     return _answer(decided, decision_id, lang)
 
 

@@ -37,8 +37,17 @@ async def readyz(request: Request) -> Response:
     # ready only when every configured ruleset and plugin is serving: one that failed to load would
     # otherwise be answered "no such ruleset" while the load balancer thinks all is well
     ready = bool(ids) and not problems
-    return _json({"status": "ready" if ready else "not_ready", "rulesets": ids, "problems": problems},
+    return _json({"status": "ready" if ready else "not_ready", "rulesets": ids, "problems": problems,
+                  "reload": _reload_status(request)},
                  200 if ready else 503)
+
+
+def _reload_status(request: Request) -> dict | None:
+    status = getattr(request.app.state, "reload_status", None)
+    if not status:
+        return None
+    return {**status, "problems": [{"plugin": without_paths(str(p["plugin"])), "reason": without_paths(str(p["reason"]))}
+                                   for p in status.get("problems", [])]}
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,

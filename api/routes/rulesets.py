@@ -16,6 +16,7 @@ from kaohe.engine.registry import Registry
 from ..deps import (ApiKeyDep, LanguageDep, RegistryDep, SettingsDep, TodayDep, WorkerDep, check_media_type,
                     content_language, read_limited_body)
 from kaohe.engine.jsonio import dumps
+from kaohe.engine import citation_fields, messages
 from ..problems import Problem
 from ..schemas import ProblemDetails, RulesetDetail, RulesetList, ValidationResult
 
@@ -81,9 +82,7 @@ def _pick(registry: Registry, rid: str, as_of: dt.date | None, revision: str | N
 def _citation(cite: Any, sources: dict) -> dict | None:
     if not isinstance(cite, dict):
         return None
-    source = sources.get(cite.get("source")) or {}
-    out = {"source": cite.get("source"), "document": source.get("title"), "number": source.get("number"),
-           "seed": source.get("seed"), "clause": cite.get("clause")}
+    out = {"source": cite.get("source"), **citation_fields(sources.get(cite.get("source"))), "clause": cite.get("clause")}
     if cite.get("quote"):
         out["quote"] = cite["quote"]
     return out
@@ -162,7 +161,7 @@ async def validate_ruleset(
     else:
         diagnostics = await worker.lint(text, file)
     keys = ("code", "severity", "message", "file", "line", "column", "path", "hint")
-    cleaned = [{k: d.get(k) for k in keys if k in d} for d in diagnostics]
+    cleaned = [{k: d.get(k) for k in keys if k in d} for d in (messages.diagnostic_in(d, lang) for d in diagnostics)]
     errors = [d for d in cleaned if d.get("severity") == "error"]
     warnings = [d for d in cleaned if d.get("severity") != "error"]
     return _json({"valid": not errors, "errors": errors, "warnings": warnings}, lang)

@@ -7,7 +7,7 @@ status, a documented content type, a body of the documented shape (each stream l
 Budget: FUZZ_EXAMPLES cases per operation and generation mode (KAOHE_FUZZ_EXAMPLES scales them all),
 more for the cheap single-teacher and stream endpoints, fewer for those whose nested bodies take
 hypothesis long to generate or whose answers take long to compute (a simulation compiles and runs a
-ruleset); each case is sent three times, so that at least MIN_REQUESTS requests are sent in a few
+ruleset; a reload compiles every ruleset); each case is sent three times, so that at least MIN_REQUESTS requests are sent in a few
 minutes on two cores. Answers to requests without a valid key are short problems: their status and
 content type are checked.
 """
@@ -40,7 +40,7 @@ FUZZ_EXAMPLES = int(os.environ.get("KAOHE_FUZZ_EXAMPLES", "200"))
 # cheap to generate and to answer: more; slow to generate (nested schools) or to answer (a simulation
 # compiles and runs a ruleset): fewer
 BUDGET = {"/v1/evaluations/teacher": 470, "/v1/evaluations": 20, "/v1/simulations": 6, "/v1/questions": 60,
-          "/v1/rulesets/validate": 120}
+          "/v1/rulesets/validate": 120, "/v1/rulesets/reload": 2}  # a reload compiles every ruleset
 STREAM_EXAMPLES = int(os.environ.get("KAOHE_FUZZ_STREAM_EXAMPLES", "1000"))
 MIN_REQUESTS = int(os.environ.get("KAOHE_FUZZ_MIN_REQUESTS", "10000"))
 CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -50,7 +50,7 @@ def test_the_simulation_example_lowers_the_hours_to_20_over_the_dataset_school(c
         assert name in doc["components"]["schemas"], name
     assert "set" in doc["components"]["schemas"]["SimulationRequest"]["properties"]
     questions = doc["paths"]["/v1/questions"]["get"]
-    assert {p["name"] for p in questions["parameters"]} == {"ruleset", "format"}
+    assert {p.get("name") or p["$ref"] for p in questions["parameters"]} == {"ruleset", "format", "#/components/parameters/AcceptLanguage"}
     assert questions["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/OpenQuestions"}
 
 
@@ -93,3 +93,13 @@ def test_responses_match_their_documented_models(client):
     body = (json.dumps(EXAMPLE_SCHOOL, ensure_ascii=False) + "\n{\n").encode()
     for line in client.post(f"/v1/evaluations/stream?ruleset=guangdong&as_of={dt.date(2022, 12, 31)}", content=body).text.splitlines():
         StreamLine.model_validate_json(line)
+
+
+def test_accept_language_is_declared_on_every_endpoint_that_speaks(client):
+    spec = client.get("/openapi.json").json()
+    for path in ("/v1/evaluations", "/v1/evaluations/teacher", "/v1/evaluations/stream", "/v1/simulations"):
+        declared = [spec["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p
+                    for p in spec["paths"][path]["post"].get("parameters", [])]
+        headers = {p["name"]: p for p in declared if p["in"] == "header"}
+        assert "Accept-Language" in headers, path
+        assert headers["Accept-Language"]["required"] is False and "zh-CN" in headers["Accept-Language"]["description"]

@@ -39,7 +39,7 @@ def test_a_record_that_does_not_validate_is_named_by_index_id_field_and_pointer(
     assert first == {"record": "schools[1].teachers[1]", "record_type": "teacher", "record_index": 1,
                      "record_id": school["teachers"][1]["id"], "field": "hours[2].hours",
                      "problem": first["problem"], "pointer": "/schools/1/teachers/1/hours/2/hours"}
-    assert "greater than or equal to 0" in first["problem"]
+    assert first["problem"] == "应不小于 0"  # Chinese unless Accept-Language asks for English
     assert (second["record"], second["record_id"], second["field"]) == ("schools[1].teachers[2]", school["teachers"][2]["id"],
                                                                         "full_time")
     assert school["teachers"][1]["id"] in body["detail"]
@@ -217,3 +217,19 @@ def test_a_client_that_goes_away_mid_body_is_not_an_internal_error(app, path, ca
     assert sent[0]["status"] == 400
     assert b'"code":"request.incomplete"' in sent[1]["body"]
     assert "internal error" not in caplog.text
+
+
+def test_record_problems_follow_accept_language_and_an_unknown_field_gets_a_did_you_mean(client):
+    school = copy.deepcopy(EXAMPLE_SCHOOL)
+    school["teachers"][0]["hours"][0]["hours"] = "三十"
+    school["teachers"][0]["ful_time"] = True
+    request = {"ruleset": "guangdong", "schools": [school]}
+    zh = assert_problem(client.post("/v1/evaluations", json=request), 422, "record.invalid_field")
+    en = assert_problem(client.post("/v1/evaluations", json=request, headers={"Accept-Language": "en"}), 422,
+                        "record.invalid_field")
+    assert {e["field"]: e["problem"] for e in zh["errors"]} == {
+        "hours[0].hours": "应为数字 (阿拉伯数字, 不加引号)", "ful_time": "未知字段 (是否想写 'full_time'？)"}
+    problems = {e["field"]: e["problem"] for e in en["errors"]}
+    assert problems["hours[0].hours"].startswith("Input should be a valid number")
+    assert problems["ful_time"] == "Extra inputs are not permitted (did you mean 'full_time'?)"
+    assert all("problem_zh" not in e for e in zh["errors"] + en["errors"])

@@ -81,8 +81,8 @@ def test_validate_reports_every_error_with_line_and_column(client):
 def test_validate_a_good_ruleset_and_a_child_of_a_loaded_one(client):
     assert client.post("/v1/rulesets/validate", content=GUANGDONG.encode(), headers=YAML).json()["valid"] is True
     child = ("kaohe: 1\nid: zhanjiang\nextends: guangdong\nversion: \"2023.1\"\ntitle:\n  zh: 湛江\n  en: Zhanjiang\n"
-             "jurisdiction:\n  level: city\n  name: {zh: 湛江市, en: Zhanjiang}\neffective:\n  from: \"2023-01-01\"\n"
-             "parameters:\n  school_based_hours_required:\n    value: 30\n")
+             "jurisdiction:\n  level: city\n  name: {zh: 湛江市, en: Zhanjiang}\neffective:\n  from: \"2023-01-01\"\n"  # 20: more than the cap of 25 could never pass
+             "parameters:\n  school_based_hours_required:\n    value: 20\n")
     answer = client.post("/v1/rulesets/validate", params={"file": "zhanjiang.yaml"}, content=child.encode(), headers=YAML).json()
     assert answer["valid"] is True, answer
     orphan = child.replace("extends: guangdong", "extends: nowhere")
@@ -125,3 +125,17 @@ def test_validate_limits_size_and_reads_text_only(app_factory):
 def test_validate_answers_odd_documents_with_diagnostics(client, text):
     answer = client.post("/v1/rulesets/validate", content=text.encode(), headers=YAML).json()
     assert answer["valid"] is False and all(e["severity"] == "error" for e in answer["errors"])
+
+
+def test_validate_speaks_the_requested_language_with_a_did_you_mean(client):
+    child = ("kaohe: 1\nid: zhanjiang\nextends: guangdong\nversion: \"2023.1\"\ntitle:\n  zh: 湛江\n  en: Zhanjiang\n"
+             "jurisdiction:\n  level: city\n  name: {zh: 湛江市, en: Zhanjiang}\neffective:\n  from: \"2023-01-01\"\n"
+             "parameters:\n  school_based_hours_requird:\n    value: 20\n")
+    zh = client.post("/v1/rulesets/validate", params={"file": "zhanjiang.yaml"}, content=child.encode(), headers=YAML).json()
+    en = client.post("/v1/rulesets/validate", params={"file": "zhanjiang.yaml"}, content=child.encode(),
+                     headers={**YAML, "Accept-Language": "en"}).json()
+    (error_zh,), (error_en,) = zh["errors"], en["errors"]
+    assert (error_zh["line"], error_zh["code"]) == (14, "ruleset.unknown_name") == (error_en["line"], error_en["code"])
+    assert "没有覆盖任何参数" in error_zh["message"] and error_zh["hint"] == "是否想写 'school_based_hours_required'？"
+    assert "overrides nothing" in error_en["message"] and error_en["hint"] == "did you mean 'school_based_hours_required'?"
+    assert "message_zh" not in error_zh and "message_zh" not in error_en

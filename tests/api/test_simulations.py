@@ -177,7 +177,7 @@ def test_a_changed_ruleset_gives_what_simulate_run_gives_for_the_file(client, ap
 def test_values_set_on_a_changed_ruleset_apply_to_it(client, api_registry, tmp_path):
     child = ("kaohe: 1\nid: zhanjiang\nextends: guangdong\nversion: \"2022.1\"\ntitle:\n  zh: 湛江\n  en: Zhanjiang\n"
              "jurisdiction:\n  level: city\n  name: {zh: 湛江市, en: Zhanjiang}\neffective:\n  from: \"2022-01-01\"\n"
-             "parameters:\n  school_based_hours_required:\n    value: 30\n")
+             "parameters:\n  school_based_hours_required:\n    value: 20\n")  # 30 would exceed the cap of 25: an error
     answer = client.post("/v1/simulations", json=request(changed_ruleset=child, set={"school_based_hours_required": 24.5}))
     assert answer.status_code == 200, answer.text
     path = tmp_path / "zhanjiang.yaml"
@@ -275,8 +275,8 @@ def test_nothing_to_compare_unknown_ruleset_and_request_errors(client):
     assert_problem(client.post("/v1/simulations", json=request()), 422, "simulate.nothing_changed")
     assert_problem(client.post("/v1/simulations", json=request(ruleset="atlantis", set=LOWER)), 404, "ruleset.not_found")
     assert_problem(client.post("/v1/simulations", json=request(as_of="2001-01-01", set=LOWER)), 422, "ruleset.not_in_force")
-    body = assert_problem(client.post("/v1/simulations", json=request(set=LOWER, detail="full")), 422, "request.invalid")
-    assert body["errors"][0]["field"] == "detail"
+    body = assert_problem(client.post("/v1/simulations", json=request(set=LOWER, detial="full")), 422, "request.invalid")
+    assert body["errors"][0]["field"] == "detial"  # detail itself is accepted (test_detail_is_accepted_as_on_evaluations)
     assert_problem(client.post("/v1/simulations", content=b"{", headers={"content-type": "application/json"}),
                    400, "request.malformed_json")
     assert_problem(client.post("/v1/simulations", content=b"x", headers={"content-type": "text/csv"}),
@@ -365,3 +365,14 @@ def test_the_servers_memory_does_not_grow_over_30_distinct_simulations(live_serv
     assert durable_backend.registered_count() == registered
     assert server_growth < 4 * 1024, f"the server grew by {server_growth} kB"
     assert child_growth > 10 * 1024, f"the child grew by only {child_growth} kB: did it compile?"
+
+
+def test_detail_is_accepted_as_on_evaluations(client):
+    full = client.post("/v1/simulations", json=request(set={"school_based_hours_required": 20}, detail="full"))
+    compact = client.post("/v1/simulations", json=request(set={"school_based_hours_required": 20}, detail="compact"))
+    assert full.status_code == 200 and compact.status_code == 200, compact.text
+    teachers_full, teachers_compact = full.json()["impact"]["teachers"], compact.json()["impact"]["teachers"]
+    assert teachers_full and [t["id"] for t in teachers_full] == [t["id"] for t in teachers_compact]
+    assert all("rules_changed" in t for t in teachers_full) and not any("rules_changed" in t for t in teachers_compact)
+    wrong = client.post("/v1/simulations", json=request(set={"school_based_hours_required": 20}, detail="everything"))
+    assert wrong.status_code == 422

@@ -183,3 +183,17 @@ def test_results_stream_back_before_the_upload_ends(live_server, gd_dataset):
                 break
             received += chunk
     assert b'"type":"end"' in received and second["id"].encode() in received.split(b'"type":"school"', 2)[-1]
+
+
+def test_answers_come_in_input_order_even_when_a_later_line_fails_inside_an_open_school(client, gd_dataset):
+    first, second = gd_dataset["schools"][0], gd_dataset["schools"][1]
+    lines = [json.dumps(r, ensure_ascii=False).encode("utf-8") for r in teacher_lines([first])]
+    lines.insert(3, b"{not json")  # inside the first school: withholds it
+    bad_teacher = dict(second["teachers"][0], hours="三十")
+    lines += [json.dumps(r, ensure_ascii=False).encode("utf-8") for r in teacher_lines([second])][:2]
+    lines.append(json.dumps(bad_teacher, ensure_ascii=False).encode("utf-8"))
+    out = lines_of(client.post(URL, content=b"\n".join(lines) + b"\n"))
+    numbered = [line["line"] for line in out if line["type"] != "end"]
+    assert numbered == sorted(numbered), numbered
+    assert [line["problem"]["code"] for line in out if line["type"] == "error"][:2] == ["stream.school_withheld",
+                                                                                        "request.malformed_json"]

@@ -94,5 +94,5 @@ def test_unknown_importer_lists_the_available_ones(tmp_path, capsys):
 
 def test_wrong_export_says_which_columns_are_missing(tmp_path, capsys):
     code, _, err = run_import(capsys, str(write_csv(tmp_path / "x.csv", [["a", "b"], ["1", "2"]])),
-                              "--importer", "yueyang-roster")
+                              "--importer", "yueyang-roster", "--lang", "en")
     assert code == 2 and "no header row with the columns 姓名, 县(市区), 工作单位" in err

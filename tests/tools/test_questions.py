@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kaohe.tools.questions import department, open_questions, register
+from kaohe.tools.questions import department, open_questions, questions_text, register
 from kaohe.engine.registry import Registry
 
 PARENT = """\
@@ -144,3 +144,15 @@ def test_guangdong_register(gd_ruleset):
 ])
 def test_department_by_level(level, name, zh, en):
     assert department({"level": level, "name": name}) == {"zh": zh, "en": en}
+
+
+def test_every_shipped_question_stands_alone(registry):
+    """No question points at a research note outside the repository; each names its document and clause."""
+    questions = open_questions([compiled for rid in registry.ids() for compiled in registry.revisions(rid)])
+    assert questions
+    for q in questions:
+        for lang in ("zh", "en"):
+            assert "policy-research" not in q.question[lang] and "§7" not in q.question[lang], (q.ruleset_id, q.parameter)
+    text = questions_text(questions, "zh")
+    assert "policy-research" not in text
+    assert "    依据: 《中小学、幼儿园教师信息技术应用能力提升工程2.0培训校本分享会(湛江专场)》(2022-04-14) 校本研修流程 原文「超过25学时,平台只记录25学时」" in text

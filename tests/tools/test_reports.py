@@ -186,3 +186,17 @@ def test_chart_without_a_chinese_font_is_labelled_in_english_instead_of_failing(
         result = write_chart(evaluation, tmp_path / "plain.png", font=None)
     assert result.lang == "en" and result.font is None
     assert result.path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_chart_prefers_the_simplified_chinese_face_and_says_nothing_of_fonts(evaluation, tmp_path, caplog, recwarn):
+    import shutil
+    import subprocess
+
+    if not shutil.which("fc-list") or "CJK" not in subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True,
+                                                                  text=True).stdout:
+        pytest.skip("no Noto/Source Han CJK collection installed (Debian: fonts-noto-cjk)")
+    with caplog.at_level("DEBUG", logger="matplotlib.font_manager"):
+        result = write_chart(evaluation, tmp_path / "share.png")
+    assert result.font.endswith(" SC") and result.lang == "zh"
+    assert not [r for r in caplog.records if r.levelno >= 30 and r.name.startswith("matplotlib")]
+    assert not [w for w in recwarn if "font" in str(w.message).lower()]
