@@ -68,7 +68,7 @@ async def decisions_page(request: Request, id: str | None = None, teacher_id: st
     auth.key_name(request)
     lang = page_language(request)
     service = _service(request)
-    context = dict(decision=None, explanation=None, items=None, replayed=None, problem=None,
+    context = dict(decision=None, explanation=None, listed=None, replayed=None, problem=None,
                    id=(id or "").strip(), teacher_id=(teacher_id or "").strip(), recording=service is not None)
     if service is None:
         return render(request, "decisions.html", **context)
@@ -87,7 +87,7 @@ async def decisions_page(request: Request, id: str | None = None, teacher_id: st
             from kaohe.store.decisions import DecisionFilter
 
             page = await _call(service.store.list, DecisionFilter(teacher_id=context["teacher_id"]), None, PAGE_SIZE)
-            context["items"] = page.items
+            context["listed"] = page.items
     except (Problem, KaoheError) as exc:
         context["problem"] = problem_view(exc, lang)
     return render(request, "decisions.html", status=404 if context["problem"] else 200, **context)
@@ -98,7 +98,7 @@ async def replay(request: Request, decision_id: str) -> Response:
     auth.key_name(request)
     lang = page_language(request)
     service = _service(request)
-    context = dict(decision=None, explanation=None, items=None, replayed=None, problem=None, id=decision_id,
+    context = dict(decision=None, explanation=None, listed=None, replayed=None, problem=None, id=decision_id,
                    teacher_id="", recording=service is not None)
     if service is None:
         return render(request, "decisions.html", status=404, **context)

@@ -71,7 +71,8 @@ def served(tmp_path_factory, console_keys):
     port = free_port()
     env = dict(os.environ)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    # decisions (where the server records them) go to a database of this session, not the checkout
+    # the console's server records decisions (the decisions page reads them), in a database of this session
+    env["KAOHE_RECORD"] = "1"
     env["KAOHE_DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('console-db') / 'decisions.db'}"
     log = tmp_path_factory.mktemp("console-log") / "serve.log"
     with open(log, "wb") as out:

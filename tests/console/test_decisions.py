@@ -33,8 +33,8 @@ def recorded(served):
             pytest.fail("the Guangdong example has no failing teacher")
         decision_id = answer.headers["kaohe-decision-id"]
         deadline = time.time() + 30
-        while client.get(f"/v1/decisions/{decision_id}").status_code != 200:  # written off the request path
-            assert time.time() < deadline, "the decision was not recorded"
+        while (found := client.get(f"/v1/decisions/{decision_id}")).status_code != 200:  # written off the request path
+            assert time.time() < deadline, f"the decision was not recorded: {found.status_code} {found.text[:300]}"
             time.sleep(0.2)
     return decision_id, answer.json()
 
