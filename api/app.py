@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 
 from kaohe import __version__
+from kaohe.console import install as install_console
 from kaohe.plugins.manager import Loaded, build_registry
 
 from . import problems
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
                 app.state.decisions = None
 
     app = FastAPI(title="kaohe 考核 API", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/docs" if settings.docs else None, redoc_url=None,
+                  docs_url=None, redoc_url=None,  # served offline by the console (install_console below)
                   openapi_url="/openapi.json" if settings.docs else None)
     app.state.settings = settings
     app.state.loaded = loaded
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, *, loaded: Loaded | None = None
     app.include_router(routes_decisions.reload_router)
     app.include_router(operations.router)
     app.include_router(operations.problems_router)
+    install_console(app, docs=settings.docs)  # /console, `/` → /console/, /docs and /redoc from local files
 
     def openapi() -> dict:
         if app.openapi_schema is None:
