@@ -4,6 +4,9 @@ Requests wrap the versioned record format (`kaohe.engine.records`: School, Teach
 exchange format platforms already send) in an envelope of their own. Responses are documented
 here in the shape `kaohe.engine.explain` produces; tests check real responses against these
 models so the documentation cannot drift from what is sent.
+
+Long (some 560 lines) because it is the API's whole published contract with its Chinese examples,
+and one place is what keeps OpenAPI, the tests and the responses in step.
 """
 
 from __future__ import annotations

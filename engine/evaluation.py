@@ -12,6 +12,9 @@ So decisions are remembered by those values — for a whole record (every rule o
 once) and rule by rule — and durable_rules decides only combinations not seen before, many records
 in one session (`LevelMatcher.decide`). The wording is filled per record, from templates compiled
 once, and remembered by the values it shows.
+
+Some 550 lines because the memo, the batched durable_rules calls and the three levels' results
+are one mechanism: splitting them would put the hot path's pieces in different rooms.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@
 node types is accepted; nothing is ever executed. A parsed expression is type-checked once at load
 and then compiled two ways: into a durable_rules condition (the requirement the inference engine
 matches) and into a closure for derived values (gaps, shares, arithmetic operands).
+
+Both compilations live in this one module (some 530 lines) on purpose: they must give every
+condition one meaning, absent values included, and `tests/engine/test_absent_values.py` checks
+them against each other.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The `kaohe` command. Every user error ends in a message and exit code 2, never a traceback."""
+"""The `kaohe` command. Every user error ends in a message and exit code 2, never a traceback.
+
+Some 600 lines: one short click command per verb, sharing the plugin, language and error handling
+defined here; the decision store's commands live with the store (`kaohe.store.cli`)."""
 
 from __future__ import annotations
 

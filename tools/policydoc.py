@@ -12,7 +12,8 @@ shown, so a parent's rules inherited by a child show the child's own examples.
 
 The feature files are read here with a small line reader for the Gherkin this project writes
 (zh-CN and English keywords, tags, backgrounds, rules, outlines, tables, doc strings), so the
-document needs no test-only package. Nothing here imports the API.
+document needs no test-only package (that reader is why the module runs to some 520 lines).
+Nothing here imports the API.
 """
 
 from __future__ import annotations
