@@ -65,8 +65,7 @@ def evaluate_dataset(body: bytes, registry: Registry, today: dt.date, lang: str,
     teachers = [t for s, _ in schools for t in s.members]
     out = {"decision_id": decision_id, "result_version": explain.RESULT_VERSION,
            "ruleset": explain.ruleset_header(compiled, lang), "as_of": as_of.isoformat(), "language": lang,
-           "summary": {"teachers": len(teachers), "teachers_passing": sum(1 for t in teachers if t.verdict == "pass"),
-                       "schools": len(schools), "schools_passing": sum(1 for s, _ in schools if s.verdict == "pass")},
+           "summary": explain.evaluation_summary([s for s, _ in schools], [r for r, _ in regions]),
            "schools": [entry for _, entry in schools], "regions": [entry for _, entry in regions]}
     if errors:
         out["errors"] = errors

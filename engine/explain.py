@@ -172,28 +172,32 @@ def ruleset_header(ruleset: CompiledRuleset, lang: str = "zh") -> dict:
     return {"id": r.id, "version": r.version, "revision": r.revision, "title": r.title[lang]}
 
 
+def evaluation_summary(schools: list, regions: list) -> dict:
+    """The counts every evaluation answer opens with (the API's isolated evaluation uses it too)."""
+    teachers = [t for s in schools for t in s.members]
+    return {
+        "teachers": len(teachers),
+        "teachers_passing": sum(1 for t in teachers if t.verdict == "pass"),
+        "schools": len(schools),
+        "schools_passing": sum(1 for s in schools if s.verdict == "pass"),
+        "teacher_verdicts": verdict_counts(teachers),
+        "school_verdicts": verdict_counts(schools),
+        "with_rules_not_yet_due": {
+            "teachers": sum(1 for t in teachers if "not_yet_due" in t.statuses),
+            "schools": sum(1 for s in schools if "not_yet_due" in s.statuses),
+            "regions": sum(1 for r in regions if "not_yet_due" in r.statuses),
+        },
+    }
+
+
 def evaluation_dict(evaluation: Evaluation, lang: str = "zh", detail: str = "full") -> dict:
-    schools = [school_dict(s, lang, detail) for s in evaluation.schools]
-    teachers = [t for s in evaluation.schools for t in s.members]
     return {
         "result_version": RESULT_VERSION,
         "ruleset": ruleset_header(evaluation.ruleset, lang),
         "as_of": evaluation.as_of.isoformat(),
         "language": lang,
-        "summary": {
-            "teachers": len(teachers),
-            "teachers_passing": sum(1 for t in teachers if t.verdict == "pass"),
-            "schools": len(evaluation.schools),
-            "schools_passing": sum(1 for s in evaluation.schools if s.verdict == "pass"),
-            "teacher_verdicts": verdict_counts(teachers),
-            "school_verdicts": verdict_counts(evaluation.schools),
-            "with_rules_not_yet_due": {
-                "teachers": sum(1 for t in teachers if "not_yet_due" in t.statuses),
-                "schools": sum(1 for s in evaluation.schools if "not_yet_due" in s.statuses),
-                "regions": sum(1 for r in evaluation.regions if "not_yet_due" in r.statuses),
-            },
-        },
-        "schools": schools,
+        "summary": evaluation_summary(evaluation.schools, evaluation.regions),
+        "schools": [school_dict(s, lang, detail) for s in evaluation.schools],
         "regions": [region_dict(r, lang, detail) for r in evaluation.regions],
     }
 
