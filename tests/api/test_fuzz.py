@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
                                                status_code_conformance)
 
 from kaohe.api.keys import hash_key, new_key  # noqa: E402
+from live_server import running_server  # noqa: E402
 from kaohe.api.schemas import StreamLine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,28 +69,10 @@ def kaohe_serve(tmp_path_factory, free_port):
     command = Path(sys.executable).with_name("kaohe")
     argv = [str(command)] if command.exists() else [sys.executable, "-m", "kaohe.api.server"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAOHE_API")}
-    process = subprocess.Popen(argv + (["serve"] if command.exists() else []) +
-                               ["--host", "127.0.0.1", "--port", str(port), "--keys-file", str(keys),
-                                "--log-level", "critical"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            if requests.get(url + "/readyz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.time() > deadline:
-            process.kill()
-            raise RuntimeError(f"kaohe serve did not start: {process.stderr.read().decode()[-3000:]}")
-        time.sleep(0.2)
-    yield url, key
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with running_server(argv + (["serve"] if command.exists() else []) +
+                        ["--host", "127.0.0.1", "--port", str(port), "--keys-file", str(keys), "--log-level", "critical"],
+                        port, env=env) as url:
+        yield url, key
 
 
 class Tally:

@@ -9,7 +9,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +16,7 @@ import pytest
 
 from kaohe.api.examples import EXAMPLE_SCHOOL
 from kaohe.api.keys import hash_key, new_key
+from live_server import running_server
 
 AS_OF = "2022-12-31"
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,27 +88,11 @@ def served_process(tmp_path_factory, free_port):
     port = free_port()
     env = dict(os.environ)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    process = subprocess.Popen([sys.executable, "-m", "kaohe.api.server", "--host", "127.0.0.1", "--port", str(port),
-                                "--workers", "2", "--keys-file", str(keys), "--log-level", "warning"],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.time() > deadline:
-            process.kill()
-            raise RuntimeError(f"server did not start: {process.stdout.read().decode()[-3000:]}")
-        time.sleep(0.2)
-    yield url, key
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    argv = [sys.executable, "-m", "kaohe.api.server", "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
+            "--keys-file", str(keys), "--log-level", "warning"]
+    with running_server(argv, port, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60,
+                        output=lambda p: p.stdout.read().decode(errors="replace")) as url:
+        yield url, key
 
 
 def test_the_server_process_needs_its_key_and_sums_metrics_over_workers(served_process):

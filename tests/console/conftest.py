@@ -13,14 +13,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from kaohe.api.keys import hash_key, new_key
+from live_server import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "console"
@@ -75,28 +74,11 @@ def served(tmp_path_factory, console_keys):
     env["KAOHE_RECORD"] = "1"
     env["KAOHE_DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('console-db') / 'decisions.db'}"
     log = tmp_path_factory.mktemp("console-log") / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(kaohe_command() + ["serve", "--host", "127.0.0.1", "--port", str(port),
-                                                      "--keys-file", str(keys), "--log-level", "warning"],
-                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.time() > deadline:
-            process.kill()
-            raise RuntimeError(f"kaohe serve did not start: {log.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.2)
-    yield url, key
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    argv = kaohe_command() + ["serve", "--host", "127.0.0.1", "--port", str(port), "--keys-file", str(keys),
+                              "--log-level", "warning"]
+    with open(log, "wb") as out, running_server(argv, port, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                                output=lambda p: log.read_text(errors="replace")) as url:
+        yield url, key
 
 
 @pytest.fixture(scope="session")
