@@ -16,8 +16,7 @@ from .durable_backend import Condition, FactTooLarge, check_size
 from .errors import Location
 from .language import LEVELS, Resolved
 from .measures import Measure
-from .sources import citation_fields
-from .states import DUE_WORDS, measure_facts, parse_due
+from .states import DUE_WORDS, citation_of, measure_facts, parse_due
 from .wording import PLACEHOLDER, compile_bilingual, fill, unit_suffix
 
 _PLACEHOLDER = PLACEHOLDER
@@ -353,19 +352,7 @@ def _bilingual(value) -> bool:
 
 
 def _citation(resolved: Resolved, rule_id: str, cite, report) -> dict | None:
-    where = resolved.where("rule", rule_id, "cite")
-    if not isinstance(cite, dict) or not cite.get("source") or not cite.get("clause"):
-        report("ruleset.missing_citation", f"rule '{rule_id}' needs cite: {{source: …, clause: …}}", where)
-        return None
-    source = resolved.sources.get(cite["source"])
-    if source is None:
-        report("ruleset.unknown_source", f"rule '{rule_id}' cites unknown source '{cite['source']}'", where,
-               ex.suggest(str(cite["source"]), resolved.sources))
-        return None
-    out = {"source": cite["source"], **citation_fields(source), "clause": cite["clause"]}
-    if cite.get("quote"):
-        out["quote"] = cite["quote"]
-    return out
+    return citation_of(resolved, f"rule '{rule_id}'", report)(cite, resolved.where("rule", rule_id, "cite"))
 
 
 def _measure_side(node):

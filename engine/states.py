@@ -25,6 +25,7 @@ from .errors import Location
 from .filters import compile_filter
 from .language import Resolved, parse_date
 from .measure_model import MeasureError, model_fields
+from .sources import citation_fields
 
 # The default wording of a deadline that has not come, and of a requirement met late or not at all.
 NOT_YET_DUE = {"zh": "未到期: 截止日期 {due}, 还有 {days_left} 天。", "en": "Not yet due: due {due}, {days_left} days left."}
@@ -273,8 +274,7 @@ def citation_of(resolved: Resolved, what: str, report):
             report("ruleset.unknown_source", f"{what} cites unknown source '{value['source']}'", where,
                    ex.suggest(str(value["source"]), resolved.sources))
             return None
-        out = {"source": value["source"], "document": source.get("title"), "number": source.get("number"),
-               "seed": source.get("seed"), "clause": value["clause"]}
+        out = {"source": value["source"], **citation_fields(source), "clause": value["clause"]}
         if value.get("quote"):
             out["quote"] = value["quote"]
         return out

@@ -48,3 +48,16 @@ def test_the_report_says_what_is_not_yet_due_and_what_was_left_out(registry):
     assert [r["id"] for r in school["not_yet_due_rules"]] == ["wfd.school.summary-reported"]
     plans = next(r for r in school["failed_rules"] if r["id"] == "wfd.school.plans-filed")  # due 30 August: late
     assert plans["explanation"].endswith("(已逾期 32 天)。")
+
+
+def test_a_scope_cites_its_document_as_a_rule_does():
+    """Scopes and rules read citations in one place: both show the document (title in both
+    languages, 文号, date) from rulesets/sources.yaml, not only the seed file."""
+    import datetime as dt
+
+    from kaohe.plugins.manager import build_registry
+
+    compiled = build_registry(entry_points=False).registry.get("liaoning-wafangdian", dt.date(2023, 8, 1))
+    scope, rule = compiled.scope["teacher"].citation, compiled.all_rules()[0].citation
+    assert scope["document"] == rule["document"] == "瓦房店市中小学教师信息技术应用能力提升工程2.0实施方案"
+    assert set(scope) - {"quote"} == set(rule) - {"quote"}
